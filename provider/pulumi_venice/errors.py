@@ -1,0 +1,88 @@
+"""The errors of pulumi-venice: one hierarchy with a single root.
+
+Every message is one or two plain sentences that say what was attempted, on
+which key, and why it failed. A message never contains a secret (an API key,
+a wallet key, a signature, a token): the client builds messages only from the
+operation, the key id, the HTTP status and Venice's own ``error`` text, which
+is scrubbed of anything that looks like a key before it is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Anything shaped like a Venice secret, a bearer header, or a 32-byte hex
+# string (a wallet private key) is masked before it reaches a message.
+_SECRET_SHAPES: Final = re.compile(
+    r"VENICE_(?:INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+"
+    r"|Bearer\s+\S+"
+    r"|(?:0x)?[0-9a-fA-F]{64}\b"
+)
+MAX_SERVER_TEXT: Final = 300
+
+
+def scrub(text: str) -> str:
+    """Mask secret-shaped substrings and cut long server text down to size."""
+    cleaned = _SECRET_SHAPES.sub("[redacted]", text)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > MAX_SERVER_TEXT:
+        cleaned = cleaned[: MAX_SERVER_TEXT - 1] + "…"
+    return cleaned
+
+
+class VeniceError(Exception):
+    """Root of every error this package raises."""
+
+
+class ConfigurationError(VeniceError):
+    """The provider's configuration is missing or unusable (for example no admin key)."""
+
+
+class VeniceApiError(VeniceError):
+    """Venice answered a request with an error, or an answer that is not usable.
+
+    ``status`` is the HTTP status (``None`` when no answer arrived);
+    ``server_message`` is Venice's ``error`` text, scrubbed.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        key_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status = status
+        self.server_message = server_message
+        self.key_id = key_id
+        self.retry_after = retry_after
+
+
+class AuthenticationError(VeniceApiError):
+    """Venice refused the admin credential (401, or 402 with no credential)."""
+
+
+class KeyNotFoundError(VeniceApiError):
+    """The key does not exist (any more): 404, or Venice's 400 "not found"."""
+
+
+class RateLimitedError(VeniceApiError):
+    """Venice answered 429; ``retry_after`` says how long to wait, if it said."""
+
+
+class InvalidRequestError(VeniceApiError):
+    """Venice refused the request's content (400 other than "not found")."""
+
+
+class ServerError(VeniceApiError):
+    """Venice failed (5xx) or its answer could not be understood."""
+
+
+class TransportError(VeniceApiError):
+    """No answer arrived: connection refused or reset, or a timeout."""
