@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 ApiKeyType = Literal["INFERENCE", "ADMIN"]
@@ -33,10 +33,22 @@ WEB3_DEFAULT_DESCRIPTION: Final = "Web3 API Key"
 
 # The three forms of ``expiresAt`` Venice accepts: empty (no expiry), a date,
 # or a UTC timestamp with optional milliseconds.
-EXPIRES_AT_PATTERN: Final = (
-    r"^(|\d{4}-\d{2}-\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)$"
-)
+EXPIRES_AT_PATTERN: Final = r"^(|\d{4}-\d{2}-\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)$"
 
+
+def utf16_length(text: str) -> int:
+    """Length as Venice (JavaScript) counts it: UTF-16 code units, so an emoji counts 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _at_most_64_units(text: str) -> str:
+    if utf16_length(text) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(f"String must contain at most {MAX_DESCRIPTION_LENGTH} character(s)")
+    return text
+
+
+# Venice counts a description's length as JavaScript does (UTF-16 code units).
+Description = Annotated[str, AfterValidator(_at_most_64_units)]
 LimitAmount = Annotated[float | None, Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT)]
 ExpiresAt = Annotated[str, Field(pattern=EXPIRES_AT_PATTERN)]
 
@@ -79,7 +91,7 @@ class CreateApiKeyRequest(_Request):
     """Body of ``POST /api_keys``."""
 
     api_key_type: ApiKeyType
-    description: str = Field(max_length=MAX_DESCRIPTION_LENGTH)
+    description: Description
     expires_at: ExpiresAt | None = None
     consumption_limit: ConsumptionLimit | None = None
     limit_period: LimitPeriod | None = None
@@ -94,7 +106,7 @@ class UpdateApiKeyRequest(_Request):
     """
 
     id: str
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_LENGTH)
+    description: Description | None = None
     expires_at: ExpiresAt | None = None
     consumption_limit: ConsumptionLimit | None = None
     limit_period: LimitPeriod | None = None
@@ -108,9 +120,7 @@ class Web3CreateApiKeyRequest(_Request):
     signature: str = Field(repr=False)
     token: str = Field(repr=False)
     api_key_type: ApiKeyType
-    description: str = Field(
-        default=WEB3_DEFAULT_DESCRIPTION, max_length=MAX_DESCRIPTION_LENGTH
-    )
+    description: Description = WEB3_DEFAULT_DESCRIPTION
     expires_at: ExpiresAt | None = None
     consumption_limit: ConsumptionLimit | None = None
     limit_period: LimitPeriod | None = None
@@ -232,9 +242,7 @@ class RateLimitLogEntry(_Response):
     api_key_id: str
     model_id: str
     rate_limit_tier: str
-    rate_limit_type: Literal[
-        "RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"
-    ]
+    rate_limit_type: Literal["RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"]
     timestamp: str
 
 

@@ -1,0 +1,98 @@
+"""Where the provider finds its credential and endpoint, read at run time.
+
+The admin key comes from the stack config ``venice:apiKey`` (set it as a
+secret) or from the environment ``VENICE_API_KEY``; the endpoint from
+``venice:baseUrl`` or ``VENICE_BASE_URL``. Explicit stack config wins over the
+environment. Nothing here is ever pickled: the provider resolves these values
+inside the process that runs it, so they never reach Pulumi's state.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+CONFIG_API_KEY: Final = "venice:apiKey"
+CONFIG_BASE_URL: Final = "venice:baseUrl"
+CONFIG_REQUEST_TIMEOUT: Final = "venice:requestTimeout"
+ENV_API_KEY: Final = "VENICE_API_KEY"
+ENV_BASE_URL: Final = "VENICE_BASE_URL"
+ENV_REQUEST_TIMEOUT: Final = "VENICE_REQUEST_TIMEOUT"
+DEFAULT_BASE_URL: Final = "https://api.venice.ai/api/v1"
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+
+MISSING_API_KEY_MESSAGE: Final = (
+    "No Venice admin API key is configured: set it with "
+    f"`pulumi config set --secret {CONFIG_API_KEY} <key>` "
+    f"or in the environment variable {ENV_API_KEY}."
+)
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What one provider process uses to talk to Venice."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = field(default=None, repr=False)
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+    def require_api_key(self) -> str:
+        """The admin key, or a ConfigurationError that says how to set it."""
+        if not self.api_key:
+            raise ConfigurationError(MISSING_API_KEY_MESSAGE)
+        return self.api_key
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _first(config: Mapping[str, Any], key: str, env: Mapping[str, str], env_key: str) -> str | None:
+    return _text(config.get(key)) or _text(env.get(env_key))
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"The Venice base URL must be an http(s) URL such as {DEFAULT_BASE_URL}; "
+            f"check {CONFIG_BASE_URL} or {ENV_BASE_URL}."
+        )
+    return value.rstrip("/")
+
+
+def _timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(
+            f"The request timeout must be a positive number of seconds; check "
+            f"{CONFIG_REQUEST_TIMEOUT} or {ENV_REQUEST_TIMEOUT}."
+        )
+    return seconds
+
+
+def resolve_settings(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> ProviderSettings:
+    """Settings from stack config (keys like ``venice:apiKey``), then the environment."""
+    config = config or {}
+    env = os.environ if environ is None else environ
+    base_url = _first(config, CONFIG_BASE_URL, env, ENV_BASE_URL)
+    timeout = _first(config, CONFIG_REQUEST_TIMEOUT, env, ENV_REQUEST_TIMEOUT)
+    return ProviderSettings(
+        base_url=_base_url(base_url) if base_url else DEFAULT_BASE_URL,
+        api_key=_first(config, CONFIG_API_KEY, env, ENV_API_KEY),
+        request_timeout=_timeout(timeout) if timeout else DEFAULT_REQUEST_TIMEOUT,
+    )

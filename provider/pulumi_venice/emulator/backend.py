@@ -1,0 +1,430 @@
+"""The emulated Venice service: its state and rules, apart from HTTP.
+
+Plain Python objects behind one lock, so the rules can be tested without a
+server and the HTTP layer stays thin. Answers are the wire models of
+:mod:`pulumi_venice.models` (the ones the client parses); refusals are
+:class:`ApiError` with Venice's status and error body. Where Venice's
+behaviour is undocumented the choice is marked ``guess`` and is what a careful
+user would expect.
+
+The backend never logs and never puts a secret in an error body.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, ValidationError
+
+from ..models import (
+    ApiKeyRecord,
+    ApiTier,
+    ConsumptionLimit,
+    CreateApiKeyRequest,
+    CreatedApiKey,
+    ErrorResponse,
+    ModelRateLimit,
+    ModelRateLimits,
+    PeriodUsage,
+    RateLimits,
+    TrailingUsage,
+    UpdateApiKeyRequest,
+    Usage,
+    Web3CreateApiKeyRequest,
+)
+from .web3 import TokenIssuer, Web3Error, recover_signer
+
+DEFAULT_ACCOUNT: Final = "default"
+SECRET_PREFIXES: Final = {"INFERENCE": "VENICE_INFERENCE_KEY_", "ADMIN": "VENICE_ADMIN_KEY_"}
+_SECRET_ALPHABET: Final = string.ascii_letters + string.digits
+_SECRET_LENGTH: Final = 42
+
+# Error texts. Those in the docs are Venice's own; the others are guesses.
+NOT_FOUND: Final = "API key not found"
+DELETE_NOT_FOUND: Final = "The API key could not be found"
+AUTH_FAILED: Final = "Authentication failed"
+ADMIN_REQUIRED: Final = "Admin API key required"
+NO_CREDENTIAL: Final = "Authentication required: no API key was provided"  # guess
+RATE_LIMITED: Final = "Too many API key creation requests; try again later"  # guess
+INVALID_REQUEST: Final = "Invalid request parameters"  # guess
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(instant: datetime) -> str:
+    """Venice's timestamp form: ``2026-11-23T12:00:00.000Z``."""
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+class ApiError(Exception):
+    """A refusal: the HTTP status, Venice's error body and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.body = ErrorResponse(error=error, details=details)
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class StoredKey:
+    """One key as the emulator keeps it (the secret included)."""
+
+    id: str
+    secret: str = field(repr=False)
+    api_key_type: str
+    description: str
+    account: str
+    created_at: str
+    expires_at: str | None = None
+    consumption_limit: dict[str, float | None] = field(
+        default_factory=lambda: {"usd": None, "diem": None, "vcu": None}
+    )
+    limit_period: str = "EPOCH"
+    model_privacy: str = "ALL"
+    last_used_at: str | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and parse_iso(self.expires_at) <= now
+
+    def limits(self) -> ConsumptionLimit:
+        return ConsumptionLimit(**self.consumption_limit)
+
+    def has_caps(self) -> bool:
+        return any(v is not None for v in self.consumption_limit.values())
+
+    def record(self, *, with_usage: bool = True) -> ApiKeyRecord:
+        zero = "0.0000"
+        return ApiKeyRecord(
+            api_key_type=self.api_key_type,  # type: ignore[arg-type]
+            consumption_limits=self.limits(),
+            limit_period=self.limit_period,  # type: ignore[arg-type]
+            model_privacy=self.model_privacy,  # type: ignore[arg-type]
+            created_at=self.created_at,
+            description=self.description,
+            expires_at=self.expires_at,
+            id=self.id,
+            last6Chars=self.secret[-6:],
+            last_used_at=self.last_used_at,
+            usage=Usage(trailing_seven_days=TrailingUsage(usd=zero, vcu=zero, diem=zero))
+            if with_usage
+            else None,
+            current_period_usage=PeriodUsage(usd=zero, diem=zero)
+            if with_usage and self.has_caps()
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service limits (Venice: 20 creations a minute, 500 active keys)."""
+
+    creations_per_window: int = 20
+    creation_window_seconds: float = 60.0
+    max_active_keys: int = 500
+
+
+def _details(exc: ValidationError, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A zod-style ``details`` object: ``{"_errors": [...], field: {"_errors": [...]}}``."""
+    details: dict[str, Any] = {"_errors": []}
+    unknown = [e["loc"][0] for e in exc.errors() if e["type"] == "extra_forbidden" and e["loc"]]
+    if unknown:
+        names = ", ".join(f"'{name}'" for name in unknown)
+        details["_errors"].append(f"Unrecognized key(s) in object: {names}")
+    for error in exc.errors():
+        if error["type"] == "extra_forbidden" or not error["loc"]:
+            continue
+        name = str(error["loc"][0])
+        message = (
+            "Required" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
+        )
+        details.setdefault(name, {"_errors": []})["_errors"].append(message)
+    return details
+
+
+def _parse(model: type[BaseModel], body: Any) -> Any:
+    if not isinstance(body, Mapping):
+        raise ApiError(400, INVALID_REQUEST, details={"_errors": ["Expected object"]})
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, INVALID_REQUEST, details=_details(exc, body)) from None
+
+
+class Backend:
+    """Every rule of the emulated ``/api_keys`` API, thread-safe."""
+
+    def __init__(
+        self,
+        admin_keys: list[str],
+        *,
+        limits: Limits | None = None,
+        state_file: Path | None = None,
+        staked_wallets: list[str] | None = None,
+        token_ttl_seconds: float = 900.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._lock = threading.RLock()
+        self.limits = limits or Limits()
+        self._state_file = state_file
+        self._clock = clock
+        self._keys: dict[str, StoredKey] = {}
+        self._creations: dict[str, deque[float]] = {}
+        self._tokens = TokenIssuer(ttl_seconds=token_ttl_seconds)
+        self._staked = {w.lower() for w in staked_wallets or []}
+        if state_file is not None and state_file.exists():
+            self._load(state_file)
+        for admin_key in admin_keys:
+            self._add_bootstrap_admin(admin_key)
+        self._save()
+
+    # -- persistence -----------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for raw in data.get("keys", []):
+            key = StoredKey(**raw)
+            self._keys[key.id] = key
+        self._tokens.restore(data.get("usedTokens", []))
+
+    def _save(self) -> None:
+        if self._state_file is None:
+            return
+        data = {
+            "keys": [asdict(k) for k in self._keys.values()],
+            "usedTokens": self._tokens.used(),
+        }
+        temporary = self._state_file.with_name(self._state_file.name + ".tmp")
+        temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.chmod(temporary, 0o600)
+        temporary.replace(self._state_file)
+
+    def _add_bootstrap_admin(self, secret: str) -> None:
+        if any(k.secret == secret for k in self._keys.values()):
+            return
+        key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "venice-emulator-admin:" + secret))
+        self._keys[key_id] = StoredKey(
+            id=key_id,
+            secret=secret,
+            api_key_type="ADMIN",
+            description="Emulator admin key",
+            account=DEFAULT_ACCOUNT,
+            created_at=iso(self._clock()),
+        )
+
+    # -- authentication --------------------------------------------------------
+
+    def authenticate(self, authorization: str | None, *, admin: bool) -> StoredKey:
+        """The calling key, or the refusal Venice gives (402 none, 401 bad or not admin)."""
+        if not authorization:
+            raise ApiError(402, NO_CREDENTIAL)
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        with self._lock:
+            key = next((k for k in self._keys.values() if k.secret == token), None)
+            if scheme.lower() != "bearer" or key is None or key.expired(self._clock()):
+                raise ApiError(401, AUTH_FAILED)
+            if admin and key.api_key_type != "ADMIN":
+                raise ApiError(401, ADMIN_REQUIRED)
+            key.last_used_at = iso(self._clock())
+            return key
+
+    # -- the operations ----------------------------------------------------------
+
+    def list_keys(self, caller: StoredKey) -> list[ApiKeyRecord]:
+        with self._lock:
+            return [k.record() for k in self._active(caller.account)]
+
+    def get_key(self, caller: StoredKey, key_id: str) -> ApiKeyRecord:
+        with self._lock:
+            return self._find(caller.account, key_id, NOT_FOUND).record()
+
+    def create_key(self, caller: StoredKey, body: Any) -> CreatedApiKey:
+        request: CreateApiKeyRequest = _parse(CreateApiKeyRequest, body)
+        return self._create(caller.account, request)
+
+    def update_key(self, caller: StoredKey, body: Any) -> ApiKeyRecord:
+        request: UpdateApiKeyRequest = _parse(UpdateApiKeyRequest, body)
+        changes = request.model_dump(exclude_unset=True, exclude={"id"})
+        with self._lock:
+            key = self._find(caller.account, request.id, NOT_FOUND)
+            if "description" in changes and request.description is not None:
+                key.description = request.description
+            if "expires_at" in changes:
+                key.expires_at = self._expiry(request.expires_at)
+            if request.consumption_limit is not None:
+                # Guess: a partial object merges into the stored caps (the
+                # provider always sends all three, so either reading is safe).
+                given = request.consumption_limit.model_dump(exclude_unset=True)
+                key.consumption_limit = {**key.consumption_limit, **given}
+            if request.limit_period is not None:
+                key.limit_period = request.limit_period
+            if request.model_privacy is not None:
+                key.model_privacy = request.model_privacy
+            self._save()
+            return key.record(with_usage=False)
+
+    def delete_key(self, caller: StoredKey, key_id: str | None) -> None:
+        if not key_id:
+            raise ApiError(
+                400, INVALID_REQUEST, details={"_errors": [], "id": {"_errors": ["Required"]}}
+            )
+        with self._lock:
+            key = self._find(caller.account, key_id, DELETE_NOT_FOUND)
+            del self._keys[key.id]
+            self._save()
+
+    def rate_limits(self, caller: StoredKey) -> RateLimits:
+        now = self._clock()
+        tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return RateLimits(
+            access_permitted=True,
+            api_tier=ApiTier(id="paid", is_charged=True),
+            balances={"USD": 100.0, "DIEM": 10.0},
+            key_expiration=caller.expires_at,
+            next_epoch_begins=iso(tomorrow),
+            rate_limits=[
+                ModelRateLimits(
+                    api_model_id="venice-uncensored",
+                    rate_limits=[
+                        ModelRateLimit(amount=500, type="RPM"),
+                        ModelRateLimit(amount=1_000_000, type="TPM"),
+                    ],
+                )
+            ],
+        )
+
+    def web3_token(self) -> str:
+        return self._tokens.issue()
+
+    def create_web3_key(self, body: Any) -> CreatedApiKey:
+        request: Web3CreateApiKeyRequest = _parse(Web3CreateApiKeyRequest, body)
+        try:
+            self._tokens.verify(request.token)
+            signer = recover_signer(request.token, request.signature)
+        except Web3Error as failure:
+            raise ApiError(400, str(failure)) from None
+        if signer.lower() != request.address.lower():
+            raise ApiError(400, "Wallet signature does not match")
+        if self._staked and signer.lower() not in self._staked:
+            raise ApiError(400, "Wallet has no staked VVV on Base")
+        with self._lock:
+            try:
+                self._tokens.consume(request.token)
+            except Web3Error as failure:
+                raise ApiError(400, str(failure)) from None
+            settings = CreateApiKeyRequest.model_validate(
+                request.model_dump(exclude={"address", "signature", "token"})
+            )
+            return self._create(signer, settings)
+
+    def all_keys(self) -> list[StoredKey]:
+        """Every stored key of every account, expired ones included (for inspection)."""
+        with self._lock:
+            return list(self._keys.values())
+
+    # -- rules -------------------------------------------------------------
+
+    def _active(self, account: str) -> list[StoredKey]:
+        now = self._clock()
+        return [k for k in self._keys.values() if k.account == account and not k.expired(now)]
+
+    def _find(self, account: str, key_id: str, not_found: str) -> StoredKey:
+        key = self._keys.get(key_id)
+        if key is None or key.account != account or key.expired(self._clock()):
+            raise ApiError(400, not_found)
+        return key
+
+    def _expiry(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        instant = parse_iso(value)
+        if instant <= self._clock():
+            raise ApiError(
+                400,
+                INVALID_REQUEST,
+                details={
+                    "_errors": [],
+                    "expiresAt": {"_errors": ["Expiration must be in the future"]},
+                },
+            )
+        return iso(instant)
+
+    def _admit_creation(self, account: str) -> None:
+        """The creation rate limit (sliding window) and the active-key limit."""
+        window = self.limits.creation_window_seconds
+        now = time.monotonic()
+        recent = self._creations.setdefault(account, deque())
+        while recent and recent[0] <= now - window:
+            recent.popleft()
+        if len(recent) >= self.limits.creations_per_window:
+            wait = max(1, math.ceil(recent[0] + window - now))
+            raise ApiError(429, RATE_LIMITED, headers={"Retry-After": str(wait)})
+        if len(self._active(account)) >= self.limits.max_active_keys:
+            # Guess: Venice's status and text for this limit are not documented.
+            raise ApiError(
+                400, f"Maximum number of active API keys reached ({self.limits.max_active_keys})"
+            )
+        recent.append(now)
+
+    def _create(self, account: str, request: CreateApiKeyRequest) -> CreatedApiKey:
+        with self._lock:
+            expires_at = self._expiry(request.expires_at)
+            self._admit_creation(account)
+            limits = request.consumption_limit or ConsumptionLimit()
+            secret = SECRET_PREFIXES[request.api_key_type] + "".join(
+                secrets.choice(_SECRET_ALPHABET) for _ in range(_SECRET_LENGTH)
+            )
+            key = StoredKey(
+                id=str(uuid.uuid4()),
+                secret=secret,
+                api_key_type=request.api_key_type,
+                description=request.description,
+                account=account,
+                created_at=iso(self._clock()),
+                expires_at=expires_at,
+                consumption_limit=limits.model_dump(),
+                limit_period=request.limit_period or "EPOCH",
+                model_privacy=request.model_privacy or "ALL",  # guess: the default is ALL
+            )
+            self._keys[key.id] = key
+            self._save()
+            return CreatedApiKey(
+                api_key=secret,
+                api_key_type=request.api_key_type,
+                consumption_limit=key.limits(),
+                limit_period=key.limit_period,  # type: ignore[arg-type]
+                model_privacy=key.model_privacy,  # type: ignore[arg-type]
+                description=key.description,
+                expires_at=key.expires_at,
+                id=key.id,
+            )

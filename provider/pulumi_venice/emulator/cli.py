@@ -1,0 +1,156 @@
+"""``venice-emulator``: run the Venice API emulator until stopped.
+
+The first line printed is the base URL (``http://127.0.0.1:PORT/api/v1``), so
+a script can start it with ``--port 0`` and read where it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from .backend import Backend, Limits
+from .faults import FailRule, FaultInjector, FaultPlan
+from .server import EmulatorServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="venice-emulator",
+        description="A local emulator of Venice AI's /api_keys API, on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
+    parser.add_argument(
+        "--admin-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an ADMIN key the emulator accepts (repeatable)",
+    )
+    parser.add_argument(
+        "--state", type=Path, metavar="FILE", help="JSON file that keeps the keys across restarts"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="key creations allowed per window (default 20)",
+    )
+    parser.add_argument(
+        "--rate-window",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the rate-limit window (default 60)",
+    )
+    parser.add_argument(
+        "--max-active-keys",
+        type=int,
+        default=500,
+        metavar="N",
+        help="active keys allowed per account (default 500)",
+    )
+    parser.add_argument(
+        "--staked-wallet",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a wallet that holds staked VVV (repeatable; none: every wallet)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="lifetime of Web3 tokens (default 900)",
+    )
+    faults = parser.add_argument_group("fault injection")
+    faults.add_argument("--latency-ms", type=float, default=0.0, help="delay every call")
+    faults.add_argument(
+        "--fail-next",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer the next N calls with --fail-status",
+    )
+    faults.add_argument("--fail-status", type=int, default=500, metavar="STATUS")
+    faults.add_argument(
+        "--drop-create-responses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="commit the next N creates but drop their answers",
+    )
+    faults.add_argument(
+        "--drop-create-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="commit every Nth create but drop its answer",
+    )
+    faults.add_argument(
+        "--error-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer this fraction of calls with a random 500/502/503",
+    )
+    faults.add_argument(
+        "--html-errors", action="store_true", help="injected errors are HTML pages, as from a proxy"
+    )
+    faults.add_argument("--seed", type=int, help="seed of the random faults")
+    parser.add_argument(
+        "--access-log", action="store_true", help="log each request line to stderr (never headers)"
+    )
+    return parser
+
+
+def build_server(args: argparse.Namespace) -> EmulatorServer:
+    backend = Backend(
+        args.admin_key,
+        limits=Limits(args.rate_limit, args.rate_window, args.max_active_keys),
+        state_file=args.state,
+        staked_wallets=args.staked_wallet,
+        token_ttl_seconds=args.token_ttl,
+    )
+    plan = FaultPlan(
+        fail=[FailRule(args.fail_status, args.fail_next)] if args.fail_next else [],
+        latency_ms=args.latency_ms,
+        drop_create_responses=args.drop_create_responses,
+        drop_create_every=args.drop_create_every,
+        error_rate=args.error_rate,
+        html_errors=args.html_errors,
+        seed=args.seed,
+    )
+    return EmulatorServer(args.port, backend, FaultInjector(plan), access_log=args.access_log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.admin_key:
+        print(
+            "venice-emulator: warning: no --admin-key given; only Web3 keys can be created",
+            file=sys.stderr,
+        )
+    server = build_server(args)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(server.base_url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

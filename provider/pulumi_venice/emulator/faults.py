@@ -1,0 +1,141 @@
+"""Fault injection: the ways the emulator can misbehave on purpose.
+
+Set from the command line or, while it runs, with ``POST /_emulator/faults``.
+Faults apply to ``/api/v1`` calls only, never to the control endpoints.
+
+- ``fail``: the next N matching calls answer a chosen status (429 carries
+  ``Retry-After``), optionally only for one method and path prefix.
+- ``latency_ms``: every call waits this long before it is handled.
+- ``drop_create_responses``: a create is committed (the key exists) but the
+  connection is closed without an answer, for the next N creates, and/or for
+  every Nth create (``drop_create_every``).
+- ``error_rate``: that fraction of calls answers a random 500, 502 or 503.
+- ``html_errors``: injected errors come as an HTML page, as from a proxy.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+ERROR_TEXTS: Final = {
+    429: "Too many requests; try again later",
+    500: "An unknown error occurred",
+    502: "Bad gateway",
+    503: "Service temporarily unavailable",
+    504: "Gateway timeout",
+}
+
+
+@dataclass
+class FailRule:
+    """Answer ``status`` to the next ``count`` calls that match."""
+
+    status: int
+    count: int = 1
+    method: str | None = None
+    path_prefix: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method.upper() == method) and (
+            self.path_prefix is None or path.startswith(self.path_prefix)
+        )
+
+
+@dataclass
+class Injection:
+    """What to do to one call: an error to answer with, or nothing."""
+
+    status: int | None = None
+    html: bool = False
+
+
+@dataclass
+class FaultPlan:
+    """The faults in force; thread-safe through the owning injector's lock."""
+
+    fail: list[FailRule] = field(default_factory=list)
+    latency_ms: float = 0.0
+    drop_create_responses: int = 0
+    drop_create_every: int = 0
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500, 502, 503)
+    html_errors: bool = False
+    seed: int | None = None
+
+
+class FaultInjector:
+    """Decides, call by call, which fault (if any) applies."""
+
+    def __init__(self, plan: FaultPlan | None = None) -> None:
+        self._lock = threading.Lock()
+        self._creates = 0
+        self.replace(plan or FaultPlan())
+
+    def replace(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self._plan = plan
+            self._random = random.Random(plan.seed)  # noqa: S311 - faults, not crypto
+            self._creates = 0
+
+    def update(self, changes: dict[str, Any]) -> FaultPlan:
+        """Change the plan from a JSON object (the control endpoint's body)."""
+        with self._lock:
+            plan = self._plan
+            for rule in changes.get("fail", []):
+                plan.fail.append(FailRule(**rule))
+            for name in ("latency_ms", "error_rate"):
+                if name in changes:
+                    setattr(plan, name, float(changes[name]))
+            for name in ("drop_create_responses", "drop_create_every"):
+                if name in changes:
+                    setattr(plan, name, int(changes[name]))
+            if "error_statuses" in changes:
+                plan.error_statuses = tuple(int(s) for s in changes["error_statuses"])
+            if "html_errors" in changes:
+                plan.html_errors = bool(changes["html_errors"])
+            if "seed" in changes:
+                self._random = random.Random(changes["seed"])  # noqa: S311
+            return plan
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            plan = self._plan
+            return {
+                "fail": [vars(r) for r in plan.fail],
+                "latency_ms": plan.latency_ms,
+                "drop_create_responses": plan.drop_create_responses,
+                "drop_create_every": plan.drop_create_every,
+                "error_rate": plan.error_rate,
+                "error_statuses": list(plan.error_statuses),
+                "html_errors": plan.html_errors,
+            }
+
+    def latency_seconds(self) -> float:
+        with self._lock:
+            return self._plan.latency_ms / 1000.0
+
+    def before(self, method: str, path: str) -> Injection:
+        """The error to answer instead of handling the call, if any."""
+        with self._lock:
+            plan = self._plan
+            for rule in plan.fail:
+                if rule.count > 0 and rule.matches(method, path):
+                    rule.count -= 1
+                    plan.fail = [r for r in plan.fail if r.count > 0]
+                    return Injection(rule.status, plan.html_errors)
+            if plan.error_rate > 0 and self._random.random() < plan.error_rate:
+                return Injection(self._random.choice(plan.error_statuses), plan.html_errors)
+            return Injection()
+
+    def drop_this_create(self) -> bool:
+        """Whether a create that was just committed loses its answer."""
+        with self._lock:
+            plan = self._plan
+            self._creates += 1
+            if plan.drop_create_responses > 0:
+                plan.drop_create_responses -= 1
+                return True
+            return plan.drop_create_every > 0 and self._creates % plan.drop_create_every == 0

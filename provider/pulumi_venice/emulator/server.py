@@ -1,0 +1,291 @@
+"""The emulator's HTTP layer: routes that parse requests and render answers.
+
+A real HTTP/1.1 server (the standard library's threading server, one thread
+per connection) bound to 127.0.0.1. Each route parses its request, asks the
+:class:`Backend`, and renders the answer with the shared wire models. Fault
+injection wraps the routes. ``/_emulator/...`` is the control plane (health,
+faults, inspection); it has no counterpart at Venice.
+
+The access log is off by default and, when on, never shows a header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+from .backend import ApiError, Backend
+from .faults import ERROR_TEXTS, FaultInjector
+
+API_PREFIX: Final = "/api/v1"
+CONTROL_PREFIX: Final = "/_emulator"
+MAX_BODY_BYTES: Final = 1_000_000
+_KEY_PATH: Final = re.compile(r"^/api_keys/([^/]+)$")
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """The listening socket plus the backend and faults its handlers use."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, port: int, backend: Backend, faults: FaultInjector, *, access_log: bool = False
+    ) -> None:
+        self.backend = backend
+        self.faults = faults
+        self.access_log = access_log
+        super().__init__(("127.0.0.1", port), _Handler)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{API_PREFIX}"
+
+
+class _AnswerDroppedError(Exception):
+    """Close the connection without answering (a committed create loses its answer)."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EmulatorServer
+    protocol_version = "HTTP/1.1"
+    server_version = "venice-emulator"
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.access_log:
+            super().log_message(format, *args)
+
+    # -- dispatch ----------------------------------------------------------------
+
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        try:
+            raw_body = self._read_body()
+            if url.path.startswith(CONTROL_PREFIX):
+                status, body, headers = self._control(
+                    method, url.path[len(CONTROL_PREFIX) :], raw_body
+                )
+            elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+                status, body, headers = self._api(
+                    method, url.path[len(API_PREFIX) :], url.query, raw_body
+                )
+            else:
+                raise ApiError(404, "Not found")
+        except ApiError as error:
+            status, body, headers = error.status, error.body.to_wire(), error.headers
+        except _AnswerDroppedError:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(body, str):
+            self._send(status, body.encode(), "text/html; charset=utf-8", headers)
+        else:
+            self._send(
+                status, json.dumps(body).encode(), "application/json; charset=utf-8", headers
+            )
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise ApiError(413, "Request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _send(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str]
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    # -- the Venice API -------------------------------------------------------------
+
+    def _api(self, method: str, path: str, query: str, raw_body: bytes) -> Answer:
+        faults = self.server.faults
+        delay = faults.latency_seconds()
+        if delay:
+            time.sleep(delay)
+        injection = faults.before(method, path)
+        if injection.status is not None:
+            return _injected(injection.status, injection.html)
+        route = self._route(method, path)
+        body = _json_body(raw_body) if method in ("POST", "PATCH") else None
+        status, answer, headers = route(body, parse_qs(query))
+        if route == self._create and faults.drop_this_create():
+            raise _AnswerDroppedError
+        return status, answer, headers
+
+    def _route(self, method: str, path: str) -> Callable[[Any, dict[str, list[str]]], Answer]:
+        routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Answer]] = {
+            ("GET", "/api_keys"): self._list,
+            ("POST", "/api_keys"): self._create,
+            ("PATCH", "/api_keys"): self._update,
+            ("DELETE", "/api_keys"): self._delete,
+            ("GET", "/api_keys/rate_limits"): self._rate_limits,
+            ("GET", "/api_keys/rate_limits/log"): self._rate_limit_log,
+            ("GET", "/api_keys/generate_web3_key"): self._web3_token,
+            ("POST", "/api_keys/generate_web3_key"): self._web3_create,
+        }
+        if (method, path) in routes:
+            return routes[(method, path)]
+        if any(known == path for _, known in routes):
+            raise ApiError(405, f"Method {method} not allowed")
+        match = _KEY_PATH.match(path)
+        if match and method == "GET":
+            key_id = match.group(1)
+            return lambda _body, _query: self._get(key_id)
+        raise ApiError(404, "Not found")
+
+    def _caller(self, *, admin: bool = True) -> Any:
+        return self.server.backend.authenticate(self.headers.get("Authorization"), admin=admin)
+
+    def _list(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
+        records = self.server.backend.list_keys(self._caller())
+        return 200, {"data": [r.to_wire() for r in records], "object": "list"}, {}
+
+    def _get(self, key_id: str) -> Answer:
+        record = self.server.backend.get_key(self._caller(), key_id)
+        return 200, {"data": record.to_wire()}, {}
+
+    def _create(self, body: Any, _query: dict[str, list[str]]) -> Answer:
+        created = self.server.backend.create_key(self._caller(), body)
+        return 200, {"data": created.to_wire(), "success": True}, {}
+
+    def _update(self, body: Any, _query: dict[str, list[str]]) -> Answer:
+        record = self.server.backend.update_key(self._caller(), body)
+        wire = record.to_wire(exclude={"usage", "current_period_usage"})
+        return 200, {"data": wire, "success": True}, {}
+
+    def _delete(self, _body: Any, query: dict[str, list[str]]) -> Answer:
+        self.server.backend.delete_key(self._caller(), next(iter(query.get("id", [])), None))
+        return 200, {"success": True}, {}
+
+    def _rate_limits(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
+        limits = self.server.backend.rate_limits(self._caller(admin=False))
+        return 200, {"data": limits.to_wire()}, {}
+
+    def _rate_limit_log(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
+        self._caller()
+        return 200, {"data": [], "object": "list"}, {}
+
+    def _web3_token(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
+        token = self.server.backend.web3_token()
+        return 200, {"data": {"token": token}, "success": True}, {}
+
+    def _web3_create(self, body: Any, _query: dict[str, list[str]]) -> Answer:
+        created = self.server.backend.create_web3_key(body)
+        return 200, {"data": created.to_wire(), "success": True}, {}
+
+    # -- the control plane --------------------------------------------------------
+
+    def _control(self, method: str, path: str, raw_body: bytes) -> Answer:
+        faults = self.server.faults
+        if (method, path) == ("GET", "/health"):
+            return 200, {"ok": True}, {}
+        if (method, path) == ("GET", "/faults"):
+            return 200, faults.describe(), {}
+        if (method, path) == ("POST", "/faults"):
+            changes = _json_body(raw_body)
+            if not isinstance(changes, dict):
+                raise ApiError(400, "Expected a JSON object of faults")
+            try:
+                faults.update(changes)
+            except (TypeError, ValueError) as exc:
+                raise ApiError(400, f"Bad fault plan: {exc}") from None
+            return 200, faults.describe(), {}
+        if (method, path) == ("DELETE", "/faults"):
+            from .faults import FaultPlan
+
+            faults.replace(FaultPlan())
+            return 200, faults.describe(), {}
+        if (method, path) == ("GET", "/keys"):
+            keys = [
+                {
+                    "id": k.id,
+                    "account": k.account,
+                    "apiKeyType": k.api_key_type,
+                    "description": k.description,
+                    "expiresAt": k.expires_at,
+                    "last6Chars": k.secret[-6:],
+                }
+                for k in self.server.backend.all_keys()
+            ]
+            return 200, {"data": keys}, {}
+        raise ApiError(404, "Not found")
+
+
+def _json_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "Invalid JSON in request body") from None
+
+
+def _injected(status: int, html: bool) -> Answer:
+    text = ERROR_TEXTS.get(status, "Injected fault")
+    headers = {"Retry-After": "1"} if status == 429 else {}
+    if html:
+        page = f"<html><head><title>{status}</title></head><body><h1>{text}</h1></body></html>"
+        return status, page, headers
+    return status, {"error": text}, headers
+
+
+class EmulatorThread:
+    """An emulator serving from a background thread (for tests and embedding)."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self.server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="venice-emulator", daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def start(self) -> EmulatorThread:
+        if not self._thread.is_alive():
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> EmulatorThread:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,285 @@
+"""The inputs of a Venice API key resource: validated at preview, compared in diff.
+
+``check_inputs`` is what Pulumi's ``check`` runs: it validates every input,
+fills in the defaults (so that what is sent to Venice never depends on an
+undocumented server default), and returns one failure per bad field, naming
+the field and what is allowed. ``changed_fields`` is what ``diff`` runs. Both
+are pure: no HTTP call, no I/O. A message never echoes the value of a secret
+input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from .models import (
+    LIMIT_CURRENCIES,
+    MAX_CONSUMPTION_LIMIT,
+    MAX_DESCRIPTION_LENGTH,
+    ApiKeyType,
+    ConsumptionLimit,
+    LimitPeriod,
+    ModelPrivacy,
+    utf16_length,
+)
+
+# Pulumi's marker for a value not known until apply time (pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PROVIDER_KEY: Final = "__provider"
+
+# Inputs whose change needs a new key, and those Venice can change in place.
+REPLACE_FIELDS: Final[tuple[str, ...]] = ("api_key_type", "keepers")
+UPDATE_FIELDS: Final[tuple[str, ...]] = (
+    "description",
+    "expires_at",
+    "consumption_limit",
+    "limit_period",
+    "model_privacy",
+)
+# Inputs that matter only when the key is created (bringing an existing key in).
+CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key")
+# Outputs the resource declares (as None) so that Pulumi resolves them.
+OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = ("api_key", "last6_chars", "created_at")
+SECRET_INPUTS: Final[frozenset[str]] = frozenset({"import_api_key"})
+
+DEFAULT_LIMIT_PERIOD: Final = "EPOCH"  # Venice's documented default
+DEFAULT_MODEL_PRIVACY: Final = "ALL"  # Venice's default is undocumented: we always send one
+
+_CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
+_DATE_ONLY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_expiry(value: str) -> datetime:
+    """The instant an ``expires_at`` string names (a date means its midnight UTC)."""
+    if _DATE_ONLY.match(value):
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return parsed.astimezone(UTC)
+
+
+def format_expiry(instant: datetime) -> str:
+    """The UTC form Venice accepts: ``2026-12-31T23:59:59.000Z``."""
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class LimitSettings(BaseModel):
+    """Spending caps; each optional, a number from 0 to 9 999 999 999."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    usd: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
+    diem: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
+    vcu: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
+
+    def to_wire(self) -> ConsumptionLimit:
+        # Every currency is set explicitly (None clears a cap), so the whole
+        # object is sent: whether Venice merges a partial one is unknown.
+        return ConsumptionLimit(usd=self.usd, diem=self.diem, vcu=self.vcu)
+
+
+class KeySettings(BaseModel):
+    """The validated, defaulted inputs of an API key resource."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    api_key_type: ApiKeyType
+    description: str
+    expires_at: str | None = None
+    consumption_limit: LimitSettings = LimitSettings()
+    limit_period: LimitPeriod = DEFAULT_LIMIT_PERIOD
+    model_privacy: ModelPrivacy = DEFAULT_MODEL_PRIVACY
+    keepers: dict[str, str] = Field(default_factory=dict)
+    import_id: str | None = None
+    import_api_key: str | None = Field(default=None, repr=False)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        length = utf16_length(value)
+        if length > MAX_DESCRIPTION_LENGTH:
+            raise ValueError(
+                f"is {length} characters long; at most {MAX_DESCRIPTION_LENGTH} are allowed"
+            )
+        if _CONTROL_CHARACTERS.search(value):
+            raise ValueError("must not contain control characters such as newlines or tabs")
+        return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_at(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            instant = parse_expiry(value)
+        except ValueError:
+            raise ValueError(
+                "must be an ISO 8601 date (2026-12-31) or a timestamp with a time zone "
+                "(2026-12-31T23:59:59Z), or empty for no expiry"
+            ) from None
+        if instant <= datetime.now(UTC):
+            raise ValueError("must be in the future (Venice deletes expired keys)")
+        return value if _DATE_ONLY.match(value) else format_expiry(instant)
+
+    @field_validator("import_id")
+    @classmethod
+    def _import_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a Venice key id, or omitted")
+        return value
+
+    def to_inputs(self) -> dict[str, Any]:
+        """The normalized inputs Pulumi stores (create-only fields only when set)."""
+        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS))
+        for name in CREATE_ONLY_FIELDS:
+            if getattr(self, name) is not None:
+                inputs[name] = getattr(self, name)
+        return inputs
+
+
+# A valid stand-in per field, used to validate the other fields while one is unknown.
+_PLACEHOLDERS: Final[dict[str, Any]] = {
+    "api_key_type": "INFERENCE",
+    "description": "placeholder",
+    "expires_at": None,
+    "consumption_limit": {},
+    "limit_period": DEFAULT_LIMIT_PERIOD,
+    "model_privacy": DEFAULT_MODEL_PRIVACY,
+    "keepers": {},
+    "import_id": None,
+    "import_api_key": None,
+}
+
+
+def contains_unknown(value: Any) -> bool:
+    """Whether a value is, or holds, a preview-time unknown."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Strip Pulumi's secret envelopes (``{sig: secret, value: ...}``) at any depth."""
+    from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+    if is_rpc_secret(value):
+        return unwrap_secrets(unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> str:
+    if len(loc) > 1 and loc[0] == "consumption_limit":
+        return ", ".join(LIMIT_CURRENCIES)
+    return ", ".join(sorted(KeySettings.model_fields))
+
+
+def _reason(error: ErrorDetails) -> str:
+    """One sentence that names the field and says what is allowed."""
+    loc = tuple(error["loc"])
+    path = ".".join(str(p) for p in loc)
+    kind = error["type"]
+    shown = "" if loc and loc[0] in SECRET_INPUTS else f" (got {error['input']!r:.60})"
+    if kind == "missing":
+        return f"{path} is required"
+    if kind == "extra_forbidden":
+        return f"{path} is not a known input; the known ones are: {_allowed_keys(loc)}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{path} must be one of {expected}{shown}"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"{path} must be a number from 0 to {MAX_CONSUMPTION_LIMIT}, or null{shown}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{path} must be from 0 to {MAX_CONSUMPTION_LIMIT}{shown}"
+    if kind == "string_type":
+        return f"{path} must be a string{shown}"
+    if kind in ("dict_type", "model_type"):
+        return f"{path} must be a map{shown}"
+    if kind == "value_error":
+        return f"{path} {error['ctx']['error']}"
+    return f"{path}: {error['msg']}"
+
+
+def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and normalize a resource's inputs.
+
+    Returns the inputs to store and a list of ``(property, reason)`` failures;
+    a field whose value is unknown at preview is passed through unchecked.
+    """
+    props = {k: unwrap_secrets(v) for k, v in news.items() if k != PROVIDER_KEY}
+    failures: list[tuple[str, str]] = []
+    for name in OUTPUT_ONLY_FIELDS:
+        if props.get(name) is not None and not contains_unknown(props[name]):
+            failures.append((name, f"{name} is an output of the resource and cannot be set"))
+        props.pop(name, None)
+    unknown = {k for k, v in props.items() if contains_unknown(v)}
+    candidate = {k: (_PLACEHOLDERS.get(k) if k in unknown else v) for k, v in props.items()}
+    candidate = {k: v for k, v in candidate.items() if v is not None}
+    try:
+        settings = KeySettings.model_validate(candidate)
+    except ValidationError as exc:
+        reasons: dict[str, list[str]] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            reasons.setdefault(field, []).append(_reason(error))
+        failures.extend((field, "; ".join(texts)) for field, texts in reasons.items())
+        return dict(props), failures
+    inputs = settings.to_inputs()
+    inputs.update({k: props[k] for k in unknown})
+    return inputs, failures
+
+
+def _same_expiry(old: Any, new: Any) -> bool:
+    if not old or not new:
+        return not old and not new
+    try:
+        return parse_expiry(str(old)) == parse_expiry(str(new))
+    except ValueError:
+        return bool(old == new)
+
+
+def _limits(value: Any) -> tuple[float | None, ...]:
+    value = value if isinstance(value, Mapping) else {}
+    return tuple(None if value.get(c) is None else float(value[c]) for c in LIMIT_CURRENCIES)
+
+
+def _same(name: str, old: Any, new: Any) -> bool:
+    if name == "expires_at":
+        return _same_expiry(old, new)
+    if name == "consumption_limit":
+        return _limits(old) == _limits(new)
+    if name == "keepers":
+        return dict(old or {}) == dict(new or {})
+    if name == "limit_period":
+        return (old or DEFAULT_LIMIT_PERIOD) == (new or DEFAULT_LIMIT_PERIOD)
+    if name == "model_privacy":
+        return (old or DEFAULT_MODEL_PRIVACY) == (new or DEFAULT_MODEL_PRIVACY)
+    return bool(old == new)
+
+
+def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The fields that differ between the stored outputs and the new inputs,
+    and those of them that force a new key. An unknown counts as a change."""
+    changed: list[str] = []
+    for name in REPLACE_FIELDS + UPDATE_FIELDS:
+        new = unwrap_secrets(news.get(name))
+        if contains_unknown(new) or not _same(name, unwrap_secrets(olds.get(name)), new):
+            changed.append(name)
+    return changed, [name for name in changed if name in REPLACE_FIELDS]

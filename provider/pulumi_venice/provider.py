@@ -1,0 +1,271 @@
+"""The dynamic provider: Pulumi's check/diff/create/read/update/delete on Venice keys.
+
+Pulumi pickles a provider instance into every resource's state. This module
+is importable and has no side effects, so the class is pickled by reference,
+and an instance pickles to nothing at all (``__getstate__``): the admin key,
+the base URL and the HTTP client are resolved at run time, in the process that
+runs the provider, from ``configure`` (stack config) or the environment.
+
+Pulumi's dynamic-provider server calls one provider instance from four
+threads at once: the only shared state (settings and HTTP client) is created
+under a lock, and httpx's client is thread-safe.
+
+The secret key value leaves this module only inside Pulumi's secret envelope,
+and no message raised here contains it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime.rpc import wrap_rpc_secret
+
+from .client import VeniceClient
+from .config import (
+    CONFIG_API_KEY,
+    CONFIG_BASE_URL,
+    CONFIG_REQUEST_TIMEOUT,
+    ProviderSettings,
+    resolve_settings,
+)
+from .errors import KeyNotFoundError, VeniceApiError, VeniceError
+from .inputs import KeySettings, changed_fields, check_inputs, unwrap_secrets
+from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+
+_CONFIG_KEYS: Final = (CONFIG_API_KEY, CONFIG_BASE_URL, CONFIG_REQUEST_TIMEOUT)
+# Reading a key back right after creating it is retried this many times
+# before the provider falls back to the create answer (the key exists and
+# must be owned, whatever happens to the read).
+_READ_BACK_ATTEMPTS: Final = 3
+
+
+class InputError(VeniceError):
+    """Inputs that ``check`` should have refused reached create or update."""
+
+
+class ImportKeyError(VeniceError):
+    """An existing key could not be brought under management."""
+
+
+def settings_from(props: Mapping[str, Any]) -> KeySettings:
+    """Validated settings from checked inputs (raises InputError if they are not valid)."""
+    inputs, failures = check_inputs(props)
+    if failures:
+        raise InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
+    return KeySettings.model_validate(inputs)
+
+
+def outputs_from(
+    record: ApiKeyRecord, *, api_key: str | None, keepers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The resource's outputs: Venice's view of the key, plus the secret and keepers."""
+    limits = record.consumption_limits
+    return {
+        "api_key": wrap_rpc_secret(api_key) if api_key is not None else None,
+        "last6_chars": record.last6_chars,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "description": record.description,
+        "api_key_type": record.api_key_type,
+        "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
+        "limit_period": record.limit_period,
+        "model_privacy": record.model_privacy,
+        "keepers": dict(keepers),
+    }
+
+
+def inputs_from(record: ApiKeyRecord, keepers: Mapping[str, str]) -> dict[str, Any]:
+    """Inputs that describe the key as Venice has it (what a refresh records)."""
+    outputs = outputs_from(record, api_key=None, keepers=keepers)
+    return {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
+
+
+def _record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
+    """A stand-in record from the create answer, used only if the read-back fails."""
+    return ApiKeyRecord(
+        api_key_type=created.api_key_type,
+        consumption_limits=created.consumption_limit,
+        limit_period=created.limit_period,
+        model_privacy=created.model_privacy,
+        created_at=None,
+        description=created.description,
+        expires_at=created.expires_at,
+        id=created.id,
+        last6Chars=created.api_key[-6:],
+        last_used_at=None,
+    )
+
+
+def _secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
+    value = unwrap_secrets(props.get(name))
+    return value if isinstance(value, str) else None
+
+
+class ApiKeyProvider(ResourceProvider):
+    """Manages ordinary Venice API keys (``POST /api_keys``) with an admin key."""
+
+    # The serialized provider holds nothing secret (see __getstate__), so it is
+    # stored in plain text and anyone can check that it does not.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: ProviderSettings | None = None
+        self._client: VeniceClient | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Nothing of an instance is pickled: no credential, no client, no lock.
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._init_runtime()
+
+    # -- run-time configuration ------------------------------------------
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Take ``venice:*`` stack config; the environment fills what it lacks."""
+        config = {key: req.config.get(key) for key in _CONFIG_KEYS}
+        settings = resolve_settings(config)
+        with self._lock:
+            old, self._client = self._client, None
+            self._settings = settings
+        if old is not None:
+            old.close()
+
+    def client(self) -> VeniceClient:
+        """The shared HTTP client, created on first use with the admin key."""
+        with self._lock:
+            if self._client is None:
+                settings = self._settings or resolve_settings()
+                self._settings = settings
+                self._client = VeniceClient(
+                    settings.base_url,
+                    settings.require_api_key(),
+                    timeout=settings.request_timeout,
+                )
+            return self._client
+
+    # -- the lifecycle ----------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_inputs(news)
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed, replaces = changed_fields(olds, news)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        settings = settings_from(props)
+        if settings.import_id:
+            return self._import(settings)
+        client = self.client()
+        created = client.create_key(
+            CreateApiKeyRequest(
+                api_key_type=settings.api_key_type,
+                description=settings.description,
+                expires_at=settings.expires_at,
+                consumption_limit=settings.consumption_limit.to_wire(),
+                limit_period=settings.limit_period,
+                model_privacy=settings.model_privacy,
+            )
+        )
+        # From here on the key exists: whatever fails, its id and secret must
+        # reach Pulumi's state, or the key would be orphaned.
+        record = self._read_back(created)
+        return CreateResult(
+            created.id, outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            record = self.client().get_key(id_)
+        except KeyNotFoundError:
+            # Gone (deleted or expired outside Pulumi): refresh drops it from state.
+            return ReadResult(None, {})
+        keepers = unwrap_secrets(props.get("keepers")) or {}
+        return ReadResult(
+            id_,
+            outputs_from(record, api_key=_secret(props), keepers=keepers),
+            inputs_from(record, keepers),
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        settings = settings_from(news)
+        client = self.client()
+        client.update_key(self._update_request(id_, settings))
+        record = client.get_key(id_)
+        return UpdateResult(outputs_from(record, api_key=_secret(olds), keepers=settings.keepers))
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
+            self.client().delete_key(id_)
+
+    # -- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def _update_request(id_: str, settings: KeySettings) -> UpdateApiKeyRequest:
+        """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
+        return UpdateApiKeyRequest(
+            id=id_,
+            description=settings.description,
+            expires_at=settings.expires_at,
+            consumption_limit=settings.consumption_limit.to_wire(),
+            limit_period=settings.limit_period,
+            model_privacy=settings.model_privacy,
+        )
+
+    def _read_back(self, created: CreatedApiKey) -> ApiKeyRecord:
+        """The stored key (the create answer's limits are unreliable)."""
+        for _ in range(_READ_BACK_ATTEMPTS):
+            try:
+                return self.client().get_key(created.id)
+            except VeniceApiError:
+                continue
+        return _record_from_created(created)
+
+    def _import(self, settings: KeySettings) -> CreateResult:
+        """Adopt the existing key ``import_id`` instead of creating one."""
+        key_id = settings.import_id or ""
+        client = self.client()
+        try:
+            record = client.get_key(key_id)
+        except KeyNotFoundError:
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: Venice has no active key with that id."
+            ) from None
+        if record.api_key_type != settings.api_key_type:
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: it is an {record.api_key_type} key but "
+                f"api_key_type is {settings.api_key_type}, and the type of a key cannot change."
+            )
+        secret = settings.import_api_key
+        if secret is not None and not secret.endswith(record.last6_chars):
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: import_api_key is not this key's secret "
+                f"(its last six characters do not match)."
+            )
+        changed, _ = changed_fields(inputs_from(record, settings.keepers), settings.to_inputs())
+        if changed:
+            client.update_key(self._update_request(key_id, settings))
+            record = client.get_key(key_id)
+        return CreateResult(key_id, outputs_from(record, api_key=secret, keepers=settings.keepers))

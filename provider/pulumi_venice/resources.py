@@ -1,0 +1,144 @@
+"""The Pulumi resources users write in their programs: ``ApiKey`` and its args.
+
+Follows the shape of Pulumi's own Python SDKs: a resource class with a
+matching ``...Args`` class, snake_case inputs, typed outputs. The secret key
+value (``api_key``) is marked secret by the resource itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from .inputs import OUTPUT_ONLY_FIELDS, format_expiry
+from .provider import ApiKeyProvider
+
+SECRET_OUTPUTS = ["api_key"]
+
+
+@dataclass
+class ConsumptionLimitArgs:
+    """Spending caps of a key; leave one out for no cap in that currency."""
+
+    usd: pulumi.Input[float] | None = None
+    diem: pulumi.Input[float] | None = None
+    vcu: pulumi.Input[float] | None = None
+    """Deprecated by Venice in favour of ``diem``."""
+
+
+@dataclass
+class ApiKeyArgs:
+    """The inputs of an :class:`ApiKey`.
+
+    ``api_key_type`` and ``keepers`` force a new key when they change; the
+    other settings are updated in place. ``import_id`` adopts an existing key
+    instead of creating one (only when the resource is created); give its
+    secret as ``import_api_key`` if you have it.
+    """
+
+    api_key_type: pulumi.Input[str]
+    description: pulumi.Input[str]
+    expires_at: pulumi.Input[str] | datetime | date | None = None
+    consumption_limit: ConsumptionLimitArgs | pulumi.Input[Mapping[str, Any]] | None = None
+    limit_period: pulumi.Input[str] | None = None
+    model_privacy: pulumi.Input[str] | None = None
+    keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    import_id: pulumi.Input[str] | None = None
+    import_api_key: pulumi.Input[str] | None = None
+
+
+def _expiry_text(value: Any) -> Any:
+    """A ``datetime``/``date`` (or an Output of one) as the ISO text Venice accepts."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(_expiry_text)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("expires_at must be a timezone-aware datetime (for example UTC)")
+        return format_expiry(value.astimezone(UTC))
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _limit_props(value: Any) -> Any:
+    if isinstance(value, ConsumptionLimitArgs):
+        return {k: v for k, v in asdict(value).items() if v is not None}
+    return value
+
+
+def resource_props(args: ApiKeyArgs) -> dict[str, Any]:
+    """The property bag a dynamic resource sends to its provider."""
+    props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
+    props["expires_at"] = _expiry_text(props["expires_at"])
+    props["consumption_limit"] = _limit_props(props["consumption_limit"])
+    if props.get("import_api_key") is not None:
+        props["import_api_key"] = pulumi.Output.secret(props["import_api_key"])
+    props = {k: v for k, v in props.items() if v is not None}
+    # Outputs are declared as None so that Pulumi resolves them on the resource.
+    props.update(dict.fromkeys(OUTPUT_ONLY_FIELDS))
+    for name in (
+        "expires_at",
+        "description",
+        "api_key_type",
+        "consumption_limit",
+        "limit_period",
+        "model_privacy",
+        "keepers",
+    ):
+        props.setdefault(name, None)
+    return props
+
+
+def _resolve_args(args: Any, kwargs: dict[str, Any], args_type: type[Any]) -> Any:
+    if args is not None and kwargs:
+        raise TypeError("pass either an args object or keyword arguments, not both")
+    if args is None:
+        return args_type(**kwargs)
+    if not isinstance(args, args_type):
+        raise TypeError(f"args must be a {args_type.__name__}")
+    return args
+
+
+def secret_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """The user's options, plus the secret marking of ``api_key``."""
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+    )
+
+
+class ApiKey(pulumi.dynamic.Resource, module="venice", name="ApiKey"):
+    """A Venice API key, created with the admin key from ``venice:apiKey``.
+
+    ``ApiKey("name", ApiKeyArgs(...))`` and ``ApiKey("name", api_key_type=..., ...)``
+    are equivalent. The resource id is the Venice key id; ``api_key`` is the
+    secret value, always a Pulumi secret.
+    """
+
+    api_key: pulumi.Output[str]
+    """The secret key value (only known to the stack that created the key)."""
+    last6_chars: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    expires_at: pulumi.Output[str | None]
+    description: pulumi.Output[str]
+    api_key_type: pulumi.Output[str]
+    consumption_limit: pulumi.Output[dict[str, float | None]]
+    limit_period: pulumi.Output[str]
+    model_privacy: pulumi.Output[str]
+    keepers: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ApiKeyArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        resolved: ApiKeyArgs = _resolve_args(args, kwargs, ApiKeyArgs)
+        super().__init__(
+            ApiKeyProvider(), resource_name, resource_props(resolved), secret_options(opts)
+        )
