@@ -175,6 +175,14 @@ class ApiKeyRecord(_Response):
     usage: Usage | None = None
     current_period_usage: PeriodUsage | None = None
 
+    def to_wire(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
+        # Usage blocks are absent, not null, when there is nothing to report.
+        body = super().to_wire(exclude=exclude)
+        for name in ("usage", "currentPeriodUsage"):
+            if body.get(name, ...) is None:
+                del body[name]
+        return body
+
 
 class CreateApiKeyResponse(_Response):
     data: CreatedApiKey

@@ -45,6 +45,8 @@ class EmulatorServer(ThreadingHTTPServer):
         self.backend = backend
         self.faults = faults
         self.access_log = access_log
+        self._counter_lock = threading.Lock()
+        self.api_requests = 0  # calls to /api/v1, for tests that prove "no HTTP call"
         super().__init__(("127.0.0.1", port), _Handler)
 
     @property
@@ -130,6 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- the Venice API -------------------------------------------------------------
 
     def _api(self, method: str, path: str, query: str, raw_body: bytes) -> Answer:
+        with self.server._counter_lock:
+            self.server.api_requests += 1
         faults = self.server.faults
         delay = faults.latency_seconds()
         if delay:
@@ -211,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.server.faults
         if (method, path) == ("GET", "/health"):
             return 200, {"ok": True}, {}
+        if (method, path) == ("GET", "/stats"):
+            return 200, {"apiRequests": self.server.api_requests}, {}
         if (method, path) == ("GET", "/faults"):
             return 200, faults.describe(), {}
         if (method, path) == ("POST", "/faults"):
@@ -267,7 +273,7 @@ class EmulatorThread:
     def __init__(self, server: EmulatorServer) -> None:
         self.server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="venice-emulator", daemon=True
+            target=server.serve_forever, args=(0.05,), name="venice-emulator", daemon=True
         )
 
     @property

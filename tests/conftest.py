@@ -1,0 +1,40 @@
+"""Shared fixtures: a real emulator on 127.0.0.1, clients and providers pointed at it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from pulumi_venice import ApiKeyProvider, VeniceClient
+from pulumi_venice.emulator import EmulatorThread, start_emulator
+
+
+@pytest.fixture
+def admin_key() -> str:
+    """A fresh, obviously fake admin key for one test."""
+    return "VENICE_ADMIN_KEY_test" + secrets.token_hex(12)
+
+
+@pytest.fixture
+def emulator(admin_key: str) -> Iterator[EmulatorThread]:
+    with start_emulator([admin_key]) as emu:
+        yield emu
+
+
+@pytest.fixture
+def client(emulator: EmulatorThread, admin_key: str) -> Iterator[VeniceClient]:
+    with VeniceClient(emulator.base_url, admin_key) as venice:
+        yield venice
+
+
+@pytest.fixture
+def provider_env(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorThread, admin_key: str) -> None:
+    """Point a provider at the emulator through the environment."""
+    monkeypatch.setenv("VENICE_API_KEY", admin_key)
+    monkeypatch.setenv("VENICE_BASE_URL", emulator.base_url)
+
+
+@pytest.fixture
+def provider(provider_env: None) -> ApiKeyProvider:
+    return ApiKeyProvider()
