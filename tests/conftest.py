@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 

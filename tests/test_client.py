@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pytest_mock import MockerFixture
+
 from pulumi_venice import (
     AuthenticationError,
     InvalidRequestError,
@@ -16,7 +18,6 @@ from pulumi_venice import (
 )
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
-from pytest_mock import MockerFixture
 
 
 def new_key(client: VeniceClient, **fields: object) -> str:

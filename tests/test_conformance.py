@@ -16,6 +16,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread, Limits, start_emulator
 from pulumi_venice.models import (
@@ -24,7 +26,6 @@ from pulumi_venice.models import (
     UpdateApiKeyRequest,
     Web3CreateApiKeyRequest,
 )
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from .helpers import SHARED
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+
 from pulumi_venice.emulator import EmulatorThread, Limits, start_emulator
 
 from .helpers import EmulatorProcess

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from pulumi_venice.inputs import UNKNOWN, changed_fields, check_inputs
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")

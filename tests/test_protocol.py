@@ -18,6 +18,7 @@ from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import UpdateApiKeyRequest

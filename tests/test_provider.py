@@ -12,6 +12,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
 from pulumi_venice import (
     ApiKeyProvider,
     AuthenticationError,
