@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread, start_emulator
+
+if TYPE_CHECKING:
+    from .e2e import PulumiProject
 
 
 @pytest.fixture
@@ -39,3 +44,28 @@ def provider_env(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorThread, admi
 @pytest.fixture
 def provider(provider_env: None) -> ApiKeyProvider:
     return ApiKeyProvider()
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The real Pulumi CLI's directory; a failure to get one fails the e2e tests."""
+    from .e2e import ensure_cli
+
+    return ensure_cli()
+
+
+@pytest.fixture
+def project_factory(
+    tmp_path: Path, pulumi_cli: Path, emulator: EmulatorThread, admin_key: str
+) -> Callable[..., PulumiProject]:
+    """Makes a Pulumi project from a program folder, pointed at the test's emulator."""
+    from .e2e import PulumiProject
+
+    def make(program: Path, **options: Any) -> PulumiProject:
+        workdir = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
+        workdir.mkdir()
+        return PulumiProject(
+            workdir, pulumi_cli, program, base_url=emulator.base_url, admin_key=admin_key, **options
+        )
+
+    return make

@@ -47,7 +47,14 @@ class EmulatorServer(ThreadingHTTPServer):
         self.access_log = access_log
         self._counter_lock = threading.Lock()
         self.api_requests = 0  # calls to /api/v1, for tests that prove "no HTTP call"
+        # (method, path with query, status) of every /api/v1 call, in order;
+        # status 0 when the answer was dropped on purpose.
+        self.journal: list[tuple[str, str, int]] = []
         super().__init__(("127.0.0.1", port), _Handler)
+
+    def record(self, method: str, path: str, status: int) -> None:
+        with self._counter_lock:
+            self.journal.append((method, path, status))
 
     @property
     def base_url(self) -> str:
@@ -86,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
+        is_api = not url.path.startswith(CONTROL_PREFIX)
         try:
             raw_body = self._read_body()
             if url.path.startswith(CONTROL_PREFIX):
@@ -101,10 +109,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             status, body, headers = error.status, error.body.to_wire(), error.headers
         except _AnswerDroppedError:
+            self.server.record(method, self.path, 0)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if is_api:
+            self.server.record(method, self.path, status)
         if isinstance(body, str):
             self._send(status, body.encode(), "text/html; charset=utf-8", headers)
         else:

@@ -1,0 +1,159 @@
+"""Running the real Pulumi CLI in tests: a project in a temporary folder, a
+local file backend, no network, and a record of everything the CLI printed
+(so that tests can prove no secret was ever shown)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PASSPHRASE = "e2e-passphrase"
+
+
+def ensure_cli() -> Path:
+    """The directory of the Pulumi CLI (built once per machine by scripts/ensure-pulumi)."""
+    done = subprocess.run(
+        [str(REPO / "scripts" / "ensure-pulumi")], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/ensure-pulumi failed:\n{done.stderr[-3000:]}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+class PulumiProject:
+    """One Pulumi project and stack, run with the real CLI against an emulator."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        cli_dir: Path,
+        program: Path,
+        *,
+        base_url: str,
+        admin_key: str,
+        runtime_options: dict[str, Any] | None = None,
+        stack: str = "e2e",
+    ) -> None:
+        self.dir = workdir / "project"
+        self.backend = workdir / "backend"
+        self.home = workdir / "pulumi-home"
+        shutil.copytree(program, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
+        self.backend.mkdir()
+        options = runtime_options or {"toolchain": "pip", "virtualenv": sys.prefix}
+        project = {"name": "venice-e2e", "runtime": {"name": "python", "options": options}}
+        (self.dir / "Pulumi.yaml").write_text(yaml.safe_dump(project), encoding="utf-8")
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))
+        }
+        self.env = {
+            **inherited,
+            "PATH": os.pathsep.join(
+                [str(cli_dir), str(Path(sys.prefix) / "bin"), inherited.get("PATH", "")]
+            ),
+            "PULUMI_BACKEND_URL": self.backend.as_uri(),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "UV_PYTHON_DOWNLOADS": "never",
+            "NO_COLOR": "1",
+        }
+        self.transcript: list[str] = []
+        self.pulumi("stack", "init", stack)
+        self.config("venice:baseUrl", base_url)
+        self.config("venice:apiKey", admin_key, secret=True)
+
+    def pulumi(
+        self, *args: str, check: bool = True, shows_secrets: bool = False, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``pulumi ARGS --non-interactive``; its output joins the transcript
+        unless the command was asked to show secrets."""
+        done = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+        if not shows_secrets:
+            self.transcript.append(done.stdout + done.stderr)
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"pulumi {' '.join(args)} failed ({done.returncode}):\n"
+                f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            )
+        return done
+
+    def config(self, key: str, value: str, *, secret: bool = False) -> None:
+        if secret:  # given on stdin, never on a command line
+            subprocess.run(
+                ["pulumi", "config", "set", "--secret", key, "--non-interactive"],
+                cwd=self.dir,
+                env=self.env,
+                input=value,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        else:
+            self.pulumi("config", "set", key, value)
+
+    def up(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.pulumi("up", "--yes", "--skip-preview", *args, check=check)
+
+    def preview(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.pulumi("preview", "--diff", *args, check=check)
+
+    def refresh(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.pulumi("refresh", "--yes", "--skip-preview", *args)
+
+    def destroy(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.pulumi("destroy", "--yes", "--skip-preview", *args)
+
+    def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        done = self.pulumi(*args, shows_secrets=show_secrets)
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def export(self) -> dict[str, Any]:
+        done = self.pulumi("stack", "export")
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def resources(self, type_suffix: str = "venice:ApiKey") -> list[dict[str, Any]]:
+        deployment = self.export()["deployment"]
+        return [r for r in deployment.get("resources", []) if r["type"].endswith(type_suffix)]
+
+    def backend_text(self) -> str:
+        """Every file of the backend and the project folder, as text."""
+        texts = []
+        for folder in (self.backend, self.dir, self.home):
+            for path in folder.rglob("*"):
+                if path.is_file() and ".venv" not in path.parts:
+                    texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+        return "\n".join(texts)
+
+    def assert_never_shown(self, secrets: Iterable[str]) -> None:
+        """No secret in the CLI's output, the exported state, or the backend's files."""
+        places = {
+            "the CLI's output": "\n".join(self.transcript),
+            "pulumi stack export": json.dumps(self.export()),
+            "the backend's files": self.backend_text(),
+        }
+        for secret in secrets:
+            assert len(secret) >= 16, "a secret to look for must be long enough to be unique"
+            for where, text in places.items():
+                assert secret not in text, f"a secret appears in plain text in {where}"

@@ -1,0 +1,21 @@
+"""A test program whose keys are shaped by stack config (``test:*``)."""
+
+import pulumi
+
+import pulumi_venice as venice
+
+config = pulumi.Config("test")
+count = config.get_int("count") or 1
+usd = config.get_float("usd")
+
+for index in range(count):
+    key = venice.ApiKey(
+        f"key-{index}",
+        api_key_type=config.get("type") or "INFERENCE",
+        description=config.get("description") or f"e2e key {index}",
+        consumption_limit={"usd": usd} if usd is not None else None,
+        limit_period=config.get("limit_period"),
+        keepers={"rotation": config.get("rotation") or "1"},
+    )
+    pulumi.export(f"key_{index}_id", key.id)
+    pulumi.export(f"key_{index}_secret", key.api_key)
