@@ -1,0 +1,89 @@
+"""The ApiKey resource class, under Pulumi's mocks (no engine, no HTTP)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_venice import ApiKey, ApiKeyArgs, ConsumptionLimitArgs
+from pulumi_venice.resources import resource_props, secret_options
+
+
+class Mocks(pulumi.runtime.Mocks):
+    """Records each registration and answers with the inputs as outputs."""
+
+    def __init__(self) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args)
+        outputs = dict(args.inputs)
+        outputs["api_key"] = "VENICE_INFERENCE_KEY_mocked_value"
+        return "key-id-1", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        return {}, []
+
+
+@pytest.fixture
+def mocks() -> Mocks:
+    recorder = Mocks()
+    pulumi.runtime.set_mocks(recorder, preview=False)
+    return recorder
+
+
+@pulumi.runtime.test  # type: ignore[untyped-decorator]
+def test_keyword_arguments_and_args_class_are_equivalent(mocks: Mocks) -> Any:
+    by_kwargs = ApiKey(
+        "a", api_key_type="INFERENCE", description="same", consumption_limit={"usd": 5}
+    )
+    by_args = ApiKey(
+        "b",
+        ApiKeyArgs(
+            api_key_type="INFERENCE",
+            description="same",
+            consumption_limit=ConsumptionLimitArgs(usd=5),
+        ),
+    )
+
+    def check(values: list[Any]) -> None:
+        first, second = (
+            {k: v for k, v in r.inputs.items() if k != "__provider"} for r in mocks.registered
+        )
+        assert first == second
+        assert first["consumption_limit"] == {"usd": 5}
+        assert mocks.registered[0].typ == "pulumi-python:dynamic/venice:ApiKey"
+
+    return pulumi.Output.all(by_kwargs.id, by_args.id).apply(check)
+
+
+def test_resource_asks_the_engine_to_keep_api_key_secret() -> None:
+    """The engine applies this option (mocks do not: the e2e tests prove the effect)."""
+    merged = secret_options(pulumi.ResourceOptions(protect=True))
+    assert merged.additional_secret_outputs == ["api_key"]
+    assert merged.protect is True
+
+
+def test_both_args_and_keywords_is_an_error() -> None:
+    with pytest.raises(TypeError, match="not both"):
+        ApiKey("k", ApiKeyArgs(api_key_type="ADMIN", description="d"), description="x")
+
+
+def test_datetimes_become_iso_text() -> None:
+    later = datetime(2031, 5, 1, 14, 30, tzinfo=timezone(timedelta(hours=2)))
+    props = resource_props(ApiKeyArgs("INFERENCE", "d", expires_at=later))
+    assert props["expires_at"] == "2031-05-01T12:30:00.000Z"
+    props = resource_props(ApiKeyArgs("INFERENCE", "d", expires_at=date(2031, 5, 1)))
+    assert props["expires_at"] == "2031-05-01"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        resource_props(ApiKeyArgs("INFERENCE", "d", expires_at=datetime(2031, 5, 1)))
+    assert datetime.now(UTC) < later
+
+
+def test_outputs_are_declared_for_pulumi_to_resolve() -> None:
+    props = resource_props(ApiKeyArgs("INFERENCE", "d"))
+    for name in ("api_key", "last6_chars", "created_at", "limit_period", "model_privacy"):
+        assert name in props and props[name] is None
