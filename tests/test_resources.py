@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -29,10 +31,16 @@ class Mocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def mocks() -> Mocks:
+def mocks() -> Iterator[Mocks]:
+    # Pulumi's test runtime needs a current event loop; other tests may have
+    # closed the default one (asyncio.run does).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     recorder = Mocks()
     pulumi.runtime.set_mocks(recorder, preview=False)
-    return recorder
+    yield recorder
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pulumi.runtime.test  # type: ignore[untyped-decorator]

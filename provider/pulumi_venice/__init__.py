@@ -1,8 +1,10 @@
 """pulumi-venice: manage Venice AI API keys as code with Pulumi.
 
-Resources: :class:`ApiKey` (keys created with an admin key). Providers, for
-driving them directly: :class:`ApiKeyProvider`. A local Venice API emulator
-lives in :mod:`pulumi_venice.emulator` (command ``venice-emulator``).
+Resources: :class:`ApiKey` (keys created with an admin key) and
+:class:`Web3ApiKey` (keys created by a wallet's signature). Providers, for
+driving them directly: :class:`ApiKeyProvider`, :class:`Web3ApiKeyProvider`.
+A local Venice API emulator lives in :mod:`pulumi_venice.emulator` (command
+``venice-emulator``).
 """
 
 from ._version import __version__
@@ -20,7 +22,8 @@ from .errors import (
     VeniceError,
 )
 from .provider import ApiKeyProvider
-from .resources import ApiKey, ApiKeyArgs, ConsumptionLimitArgs
+from .resources import ApiKey, ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKey, Web3ApiKeyArgs
+from .web3_provider import Web3ApiKeyProvider
 
 __all__ = [
     "ApiKey",
@@ -38,6 +41,9 @@ __all__ = [
     "VeniceApiError",
     "VeniceClient",
     "VeniceError",
+    "Web3ApiKey",
+    "Web3ApiKeyArgs",
+    "Web3ApiKeyProvider",
     "__version__",
     "resolve_settings",
 ]

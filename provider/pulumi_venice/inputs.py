@@ -22,11 +22,19 @@ from .models import (
     LIMIT_CURRENCIES,
     MAX_CONSUMPTION_LIMIT,
     MAX_DESCRIPTION_LENGTH,
+    WEB3_DEFAULT_DESCRIPTION,
     ApiKeyType,
     ConsumptionLimit,
     LimitPeriod,
     ModelPrivacy,
     utf16_length,
+)
+from .wallet import (
+    ENV_WALLET_PRIVATE_KEY,
+    check_address,
+    check_private_key,
+    wallet_account,
+    wallet_private_key,
 )
 
 # Pulumi's marker for a value not known until apply time (pulumi.runtime.rpc.UNKNOWN).
@@ -43,10 +51,10 @@ UPDATE_FIELDS: Final[tuple[str, ...]] = (
     "model_privacy",
 )
 # Inputs that matter only when the key is created (bringing an existing key in).
-CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key")
+CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key", "wallet_private_key")
 # Outputs the resource declares (as None) so that Pulumi resolves them.
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = ("api_key", "last6_chars", "created_at")
-SECRET_INPUTS: Final[frozenset[str]] = frozenset({"import_api_key"})
+SECRET_INPUTS: Final[frozenset[str]] = frozenset({"import_api_key", "wallet_private_key"})
 
 DEFAULT_LIMIT_PERIOD: Final = "EPOCH"  # Venice's documented default
 DEFAULT_MODEL_PRIVACY: Final = "ALL"  # Venice's default is undocumented: we always send one
@@ -86,8 +94,8 @@ class LimitSettings(BaseModel):
         return ConsumptionLimit(usd=self.usd, diem=self.diem, vcu=self.vcu)
 
 
-class KeySettings(BaseModel):
-    """The validated, defaulted inputs of an API key resource."""
+class BaseKeySettings(BaseModel):
+    """The validated, defaulted settings every kind of Venice key has."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -98,8 +106,6 @@ class KeySettings(BaseModel):
     limit_period: LimitPeriod = DEFAULT_LIMIT_PERIOD
     model_privacy: ModelPrivacy = DEFAULT_MODEL_PRIVACY
     keepers: dict[str, str] = Field(default_factory=dict)
-    import_id: str | None = None
-    import_api_key: str | None = Field(default=None, repr=False)
 
     @field_validator("description")
     @classmethod
@@ -131,6 +137,21 @@ class KeySettings(BaseModel):
             raise ValueError("must be in the future (Venice deletes expired keys)")
         return value if _DATE_ONLY.match(value) else format_expiry(instant)
 
+    def to_inputs(self) -> dict[str, Any]:
+        """The normalized inputs Pulumi stores (create-only fields only when set)."""
+        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS))
+        for name in CREATE_ONLY_FIELDS:
+            if getattr(self, name, None) is not None:
+                inputs[name] = getattr(self, name)
+        return inputs
+
+
+class KeySettings(BaseKeySettings):
+    """The inputs of an ``ApiKey`` (made with an admin key)."""
+
+    import_id: str | None = None
+    import_api_key: str | None = Field(default=None, repr=False)
+
     @field_validator("import_id")
     @classmethod
     def _import_id(cls, value: str | None) -> str | None:
@@ -138,13 +159,23 @@ class KeySettings(BaseModel):
             raise ValueError("must be a Venice key id, or omitted")
         return value
 
-    def to_inputs(self) -> dict[str, Any]:
-        """The normalized inputs Pulumi stores (create-only fields only when set)."""
-        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS))
-        for name in CREATE_ONLY_FIELDS:
-            if getattr(self, name) is not None:
-                inputs[name] = getattr(self, name)
-        return inputs
+
+class Web3KeySettings(BaseKeySettings):
+    """The inputs of a ``Web3ApiKey`` (made with a wallet's signature)."""
+
+    description: str = WEB3_DEFAULT_DESCRIPTION
+    wallet_private_key: str | None = Field(default=None, repr=False)
+    address: str | None = None
+
+    @field_validator("wallet_private_key")
+    @classmethod
+    def _private_key(cls, value: str | None) -> str | None:
+        return None if value is None else check_private_key(value)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else check_address(value)
 
 
 # A valid stand-in per field, used to validate the other fields while one is unknown.
@@ -158,6 +189,8 @@ _PLACEHOLDERS: Final[dict[str, Any]] = {
     "keepers": {},
     "import_id": None,
     "import_api_key": None,
+    "wallet_private_key": None,
+    "address": None,
 }
 
 
@@ -185,13 +218,13 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> str:
+def _allowed_keys(loc: tuple[int | str, ...], settings_type: type[BaseKeySettings]) -> str:
     if len(loc) > 1 and loc[0] == "consumption_limit":
         return ", ".join(LIMIT_CURRENCIES)
-    return ", ".join(sorted(KeySettings.model_fields))
+    return ", ".join(sorted(settings_type.model_fields))
 
 
-def _reason(error: ErrorDetails) -> str:
+def _reason(error: ErrorDetails, settings_type: type[BaseKeySettings]) -> str:
     """One sentence that names the field and says what is allowed."""
     loc = tuple(error["loc"])
     path = ".".join(str(p) for p in loc)
@@ -200,7 +233,8 @@ def _reason(error: ErrorDetails) -> str:
     if kind == "missing":
         return f"{path} is required"
     if kind == "extra_forbidden":
-        return f"{path} is not a known input; the known ones are: {_allowed_keys(loc)}"
+        known = _allowed_keys(loc, settings_type)
+        return f"{path} is not a known input; the known ones are: {known}"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"{path} must be one of {expected}{shown}"
@@ -217,7 +251,9 @@ def _reason(error: ErrorDetails) -> str:
     return f"{path}: {error['msg']}"
 
 
-def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def check_inputs(
+    news: Mapping[str, Any], settings_type: type[BaseKeySettings] = KeySettings
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Validate and normalize a resource's inputs.
 
     Returns the inputs to store and a list of ``(property, reason)`` failures;
@@ -233,12 +269,12 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[st
     candidate = {k: (_PLACEHOLDERS.get(k) if k in unknown else v) for k, v in props.items()}
     candidate = {k: v for k, v in candidate.items() if v is not None}
     try:
-        settings = KeySettings.model_validate(candidate)
+        settings = settings_type.model_validate(candidate)
     except ValidationError as exc:
         reasons: dict[str, list[str]] = {}
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
-            reasons.setdefault(field, []).append(_reason(error))
+            reasons.setdefault(field, []).append(_reason(error, settings_type))
         failures.extend((field, "; ".join(texts)) for field, texts in reasons.items())
         return dict(props), failures
     inputs = settings.to_inputs()
@@ -274,12 +310,49 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def changed_fields(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    replace_fields: tuple[str, ...] = REPLACE_FIELDS,
+) -> tuple[list[str], list[str]]:
     """The fields that differ between the stored outputs and the new inputs,
     and those of them that force a new key. An unknown counts as a change."""
     changed: list[str] = []
-    for name in REPLACE_FIELDS + UPDATE_FIELDS:
+    for name in replace_fields + UPDATE_FIELDS:
         new = unwrap_secrets(news.get(name))
         if contains_unknown(new) or not _same(name, unwrap_secrets(olds.get(name)), new):
             changed.append(name)
-    return changed, [name for name in changed if name in REPLACE_FIELDS]
+    return changed, [name for name in changed if name in replace_fields]
+
+
+WEB3_REPLACE_FIELDS: Final[tuple[str, ...]] = (*REPLACE_FIELDS, "address")
+
+
+def check_web3_inputs(
+    news: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """check_inputs for a Web3 key, plus the wallet: the private key comes from
+    the input or VENICE_WALLET_PRIVATE_KEY, and ``address`` is derived from it
+    (a given address must match)."""
+    inputs, failures = check_inputs(news, Web3KeySettings)
+    if failures or contains_unknown(inputs.get("wallet_private_key")):
+        return inputs, failures
+    private_key = wallet_private_key(inputs.get("wallet_private_key"), environ)
+    if private_key is None:
+        reason = (
+            "wallet_private_key is required: give it as a secret input, or set "
+            f"{ENV_WALLET_PRIVATE_KEY} in the environment of pulumi (then it never enters state)"
+        )
+        return inputs, [("wallet_private_key", reason)]
+    try:
+        derived = wallet_account(private_key).address
+    except ValueError as exc:
+        return inputs, [("wallet_private_key", f"{ENV_WALLET_PRIVATE_KEY} {exc}")]
+    given = inputs.get("address")
+    if given and not contains_unknown(given) and given != derived:
+        reason = (
+            f"address {given} does not match the wallet's private key (which signs for {derived})"
+        )
+        return inputs, [("address", reason)]
+    inputs["address"] = derived
+    return inputs, failures

@@ -41,7 +41,13 @@ from .config import (
     ProviderSettings,
     resolve_settings,
 )
-from .errors import KeyNotFoundError, VeniceApiError, VeniceError
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    KeyNotFoundError,
+    VeniceApiError,
+    VeniceError,
+)
 from .inputs import KeySettings, changed_fields, check_inputs, unwrap_secrets
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 
@@ -93,7 +99,7 @@ def inputs_from(record: ApiKeyRecord, keepers: Mapping[str, str]) -> dict[str, A
     return {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
 
 
-def _record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
+def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
     """A stand-in record from the create answer, used only if the read-back fails."""
     return ApiKeyRecord(
         api_key_type=created.api_key_type,
@@ -149,18 +155,49 @@ class ApiKeyProvider(ResourceProvider):
         if old is not None:
             old.close()
 
+    def settings(self) -> ProviderSettings:
+        """The run-time settings (from configure, else from the environment)."""
+        with self._lock:
+            if self._settings is None:
+                self._settings = resolve_settings()
+            return self._settings
+
     def client(self) -> VeniceClient:
         """The shared HTTP client, created on first use with the admin key."""
+        settings = self.settings()
         with self._lock:
             if self._client is None:
-                settings = self._settings or resolve_settings()
-                self._settings = settings
                 self._client = VeniceClient(
                     settings.base_url,
                     settings.require_api_key(),
                     timeout=settings.request_timeout,
                 )
             return self._client
+
+    def client_for(self, api_key: str | None) -> VeniceClient:
+        """A short-lived client that calls with another key (or none)."""
+        settings = self.settings()
+        return VeniceClient(settings.base_url, api_key, timeout=settings.request_timeout)
+
+    def _confirm_gone(self, key_id: str, secret: str | None) -> None:
+        """Venice said the key is gone: make sure before refresh drops it from state.
+
+        A key's own secret can always read its rate limits; if that still
+        works, the key exists and the admin key merely cannot see it (it
+        belongs to another account), which must not empty the state.
+        """
+        if secret is None:
+            return
+        with self.client_for(secret) as own:
+            try:
+                own.rate_limits()
+            except (AuthenticationError, KeyNotFoundError):
+                return  # the key's own secret is refused too: it is gone
+        raise ConfigurationError(
+            f"Cannot refresh API key {key_id}: the configured admin key cannot see it, "
+            "but the key still works, so it belongs to another Venice account; set "
+            "venice:apiKey or VENICE_API_KEY to an admin key of that account."
+        )
 
     # -- the lifecycle ----------------------------------------------------
 
@@ -175,7 +212,7 @@ class ApiKeyProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        settings = settings_from(props)
+        settings = self._settings_from(props)
         if settings.import_id:
             return self._import(settings)
         client = self.client()
@@ -198,27 +235,43 @@ class ApiKeyProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            record = self.client().get_key(id_)
+            record = self._manager(f"refresh API key {id_}", props).get_key(id_)
         except KeyNotFoundError:
             # Gone (deleted or expired outside Pulumi): refresh drops it from state.
+            self._confirm_gone(id_, _secret(props))
             return ReadResult(None, {})
         keepers = unwrap_secrets(props.get("keepers")) or {}
+        extra = self._extra_outputs(props)
         return ReadResult(
             id_,
-            outputs_from(record, api_key=_secret(props), keepers=keepers),
-            inputs_from(record, keepers),
+            {**outputs_from(record, api_key=_secret(props), keepers=keepers), **extra},
+            {**inputs_from(record, keepers), **extra},
         )
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        settings = settings_from(news)
-        client = self.client()
+        settings = self._settings_from(news)
+        client = self._manager(f"update API key {id_}", olds)
         client.update_key(self._update_request(id_, settings))
         record = client.get_key(id_)
-        return UpdateResult(outputs_from(record, api_key=_secret(olds), keepers=settings.keepers))
+        outputs = outputs_from(record, api_key=_secret(olds), keepers=settings.keepers)
+        return UpdateResult({**outputs, **self._extra_outputs(news)})
 
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
-            self.client().delete_key(id_)
+            self._manager(f"delete API key {id_}", props).delete_key(id_)
+
+    # -- hooks for other kinds of keys -----------------------------------------
+
+    def _settings_from(self, props: Mapping[str, Any]) -> KeySettings:
+        return settings_from(props)
+
+    def _extra_outputs(self, _props: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs beyond those of every key (none for an ordinary key)."""
+        return {}
+
+    def _manager(self, _operation: str, _props: Mapping[str, Any]) -> VeniceClient:
+        """The client that reads, updates and deletes an existing key."""
+        return self.client()
 
     # -- helpers ------------------------------------------------------------
 
@@ -234,14 +287,16 @@ class ApiKeyProvider(ResourceProvider):
             model_privacy=settings.model_privacy,
         )
 
-    def _read_back(self, created: CreatedApiKey) -> ApiKeyRecord:
+    def _read_back(
+        self, created: CreatedApiKey, client: VeniceClient | None = None
+    ) -> ApiKeyRecord:
         """The stored key (the create answer's limits are unreliable)."""
         for _ in range(_READ_BACK_ATTEMPTS):
             try:
-                return self.client().get_key(created.id)
+                return (client or self.client()).get_key(created.id)
             except VeniceApiError:
                 continue
-        return _record_from_created(created)
+        return record_from_created(created)
 
     def _import(self, settings: KeySettings) -> CreateResult:
         """Adopt the existing key ``import_id`` instead of creating one."""

@@ -17,6 +17,7 @@ import pulumi.dynamic
 
 from .inputs import OUTPUT_ONLY_FIELDS, format_expiry
 from .provider import ApiKeyProvider
+from .web3_provider import Web3ApiKeyProvider
 
 SECRET_OUTPUTS = ["api_key"]
 
@@ -71,13 +72,39 @@ def _limit_props(value: Any) -> Any:
     return value
 
 
-def resource_props(args: ApiKeyArgs) -> dict[str, Any]:
+@dataclass
+class Web3ApiKeyArgs:
+    """The inputs of a :class:`Web3ApiKey`.
+
+    The wallet signs for the key: give its private key as ``wallet_private_key``
+    (kept as a secret) or, so that it never enters state, in the environment
+    variable ``VENICE_WALLET_PRIVATE_KEY``. ``address``, if given, must be the
+    wallet's. The other settings work as for :class:`ApiKeyArgs`; changing the
+    wallet, ``api_key_type`` or ``keepers`` creates a new key.
+    """
+
+    api_key_type: pulumi.Input[str]
+    wallet_private_key: pulumi.Input[str] | None = None
+    address: pulumi.Input[str] | None = None
+    description: pulumi.Input[str] | None = None
+    expires_at: pulumi.Input[str] | datetime | date | None = None
+    consumption_limit: ConsumptionLimitArgs | pulumi.Input[Mapping[str, Any]] | None = None
+    limit_period: pulumi.Input[str] | None = None
+    model_privacy: pulumi.Input[str] | None = None
+    keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+
+
+SECRET_INPUTS = ("import_api_key", "wallet_private_key")
+
+
+def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
     """The property bag a dynamic resource sends to its provider."""
     props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
     props["expires_at"] = _expiry_text(props["expires_at"])
     props["consumption_limit"] = _limit_props(props["consumption_limit"])
-    if props.get("import_api_key") is not None:
-        props["import_api_key"] = pulumi.Output.secret(props["import_api_key"])
+    for name in SECRET_INPUTS:
+        if props.get(name) is not None:
+            props[name] = pulumi.Output.secret(props[name])
     props = {k: v for k, v in props.items() if v is not None}
     # Outputs are declared as None so that Pulumi resolves them on the resource.
     props.update(dict.fromkeys(OUTPUT_ONLY_FIELDS))
@@ -142,3 +169,37 @@ class ApiKey(pulumi.dynamic.Resource, module="venice", name="ApiKey"):
         super().__init__(
             ApiKeyProvider(), resource_name, resource_props(resolved), secret_options(opts)
         )
+
+
+class Web3ApiKey(pulumi.dynamic.Resource, module="venice", name="Web3ApiKey"):
+    """A Venice API key created by a wallet's signature (no admin key needed).
+
+    Outputs as for :class:`ApiKey`, plus ``address``, the wallet's checksummed
+    address. Refresh, update and destroy need an admin key of the wallet's
+    account (``venice:apiKey``), unless the key is itself an ADMIN key.
+    """
+
+    api_key: pulumi.Output[str]
+    """The secret key value."""
+    address: pulumi.Output[str]
+    last6_chars: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    expires_at: pulumi.Output[str | None]
+    description: pulumi.Output[str]
+    api_key_type: pulumi.Output[str]
+    consumption_limit: pulumi.Output[dict[str, float | None]]
+    limit_period: pulumi.Output[str]
+    model_privacy: pulumi.Output[str]
+    keepers: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: Web3ApiKeyArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        resolved: Web3ApiKeyArgs = _resolve_args(args, kwargs, Web3ApiKeyArgs)
+        props = resource_props(resolved)
+        props.setdefault("address", None)
+        super().__init__(Web3ApiKeyProvider(), resource_name, props, secret_options(opts))

@@ -4,7 +4,8 @@ Set from the command line or, while it runs, with ``POST /_emulator/faults``.
 Faults apply to ``/api/v1`` calls only, never to the control endpoints.
 
 - ``fail``: the next N matching calls answer a chosen status (429 carries
-  ``Retry-After``), optionally only for one method and path prefix.
+  ``Retry-After``) and error text, optionally only for one method and path
+  prefix.
 - ``latency_ms``: every call waits this long before it is handled.
 - ``drop_create_responses``: a create is committed (the key exists) but the
   connection is closed without an answer, for the next N creates, and/or for
@@ -37,6 +38,7 @@ class FailRule:
     count: int = 1
     method: str | None = None
     path_prefix: str | None = None
+    error: str | None = None  # the error text to answer (default: one per status)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and (
@@ -50,6 +52,7 @@ class Injection:
 
     status: int | None = None
     html: bool = False
+    error: str | None = None
 
 
 @dataclass
@@ -125,7 +128,7 @@ class FaultInjector:
                 if rule.count > 0 and rule.matches(method, path):
                     rule.count -= 1
                     plan.fail = [r for r in plan.fail if r.count > 0]
-                    return Injection(rule.status, plan.html_errors)
+                    return Injection(rule.status, plan.html_errors, rule.error)
             if plan.error_rate > 0 and self._random.random() < plan.error_rate:
                 return Injection(self._random.choice(plan.error_statuses), plan.html_errors)
             return Injection()

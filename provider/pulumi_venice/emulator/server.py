@@ -151,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(delay)
         injection = faults.before(method, path)
         if injection.status is not None:
-            return _injected(injection.status, injection.html)
+            return _injected(injection.status, injection.html, injection.error)
         route = self._route(method, path)
         body = _json_body(raw_body) if method in ("POST", "PATCH") else None
         status, answer, headers = route(body, parse_qs(query))
@@ -269,8 +269,8 @@ def _json_body(raw: bytes) -> Any:
         raise ApiError(400, "Invalid JSON in request body") from None
 
 
-def _injected(status: int, html: bool) -> Answer:
-    text = ERROR_TEXTS.get(status, "Injected fault")
+def _injected(status: int, html: bool, error: str | None = None) -> Answer:
+    text = error or ERROR_TEXTS.get(status, "Injected fault")
     headers = {"Retry-After": "1"} if status == 429 else {}
     if html:
         page = f"<html><head><title>{status}</title></head><body><h1>{text}</h1></body></html>"

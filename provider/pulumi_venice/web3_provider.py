@@ -1,0 +1,134 @@
+"""The dynamic provider of Web3 keys: API keys created by a wallet's signature.
+
+At create time (never earlier: tokens live about 15 minutes), the provider
+fetches a token from Venice, signs it with the wallet (EIP-191
+personal_sign) and posts the address, signature and token with the key's
+settings; no admin key is needed. A token refused as expired, or a signature
+Venice could not verify (transient, per Venice), is fetched and signed again
+once.
+
+Reading, updating and deleting the key afterwards needs an admin key of the
+wallet's account: the configured one (``venice:apiKey`` / ``VENICE_API_KEY``)
+if there is one, else the key's own value when the key is itself an ADMIN
+key. Without either, refresh, update and destroy stop with a sentence that
+says so, rather than guessing.
+
+The wallet's private key never leaves this process: it is not an output, it
+is not pickled, and no message contains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult
+
+from .client import VeniceClient
+from .errors import ConfigurationError, InvalidRequestError
+from .inputs import (
+    WEB3_REPLACE_FIELDS,
+    Web3KeySettings,
+    changed_fields,
+    check_web3_inputs,
+    unwrap_secrets,
+)
+from .models import CreatedApiKey, Web3CreateApiKeyRequest
+from .provider import ApiKeyProvider, InputError, outputs_from, record_from_created
+from .wallet import sign_token, wallet_account, wallet_private_key
+
+# Venice's answers worth one more token and signature (docs): the token ran
+# out between fetch and post, or the signature check failed transiently.
+_RETRY_ONCE_ON: Final = ("JWT has expired", "Could not verify wallet signature")
+
+
+def web3_settings_from(props: Mapping[str, Any]) -> Web3KeySettings:
+    inputs, failures = check_web3_inputs(props)
+    if failures:
+        raise InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
+    return Web3KeySettings.model_validate(inputs)
+
+
+class Web3ApiKeyProvider(ApiKeyProvider):
+    """Manages Venice API keys created by a wallet (``/api_keys/generate_web3_key``)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_web3_inputs(news)
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed, replaces = changed_fields(olds, news, WEB3_REPLACE_FIELDS)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        settings = web3_settings_from(props)
+        private_key = wallet_private_key(settings.wallet_private_key)
+        if private_key is None:  # check refuses this; kept for direct callers
+            raise InputError("A Web3 key needs wallet_private_key or VENICE_WALLET_PRIVATE_KEY.")
+        account = wallet_account(private_key)
+        with self.client_for(None) as public:
+            created = self._signed_create(public, account, settings)
+        # The key exists from here on: whatever happens, it is returned to Pulumi.
+        manager = self._optional_manager(created.api_key_type, created.api_key)
+        record = self._read_back(created, manager) if manager else record_from_created(created)
+        outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        return CreateResult(created.id, {**outputs, "address": account.address})
+
+    def _signed_create(
+        self, public: VeniceClient, account: Any, settings: Web3KeySettings
+    ) -> CreatedApiKey:
+        for attempt in (1, 2):
+            token = public.web3_token()
+            request = Web3CreateApiKeyRequest(
+                address=account.address,
+                signature=sign_token(account, token),
+                token=token,
+                api_key_type=settings.api_key_type,
+                description=settings.description,
+                expires_at=settings.expires_at,
+                consumption_limit=settings.consumption_limit.to_wire(),
+                limit_period=settings.limit_period,
+                model_privacy=settings.model_privacy,
+            )
+            try:
+                return public.create_web3_key(request)
+            except InvalidRequestError as error:
+                if attempt == 1 and error.server_message in _RETRY_ONCE_ON:
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- hooks ----------------------------------------------------------------
+
+    def _settings_from(self, props: Mapping[str, Any]) -> Web3KeySettings:  # type: ignore[override]
+        return web3_settings_from(props)
+
+    def _extra_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"address": unwrap_secrets(props.get("address"))}
+
+    def _admin_client_or_none(self) -> VeniceClient | None:
+        return self.client() if self.settings().api_key else None
+
+    def _optional_manager(self, api_key_type: str, secret: str | None) -> VeniceClient | None:
+        admin = self._admin_client_or_none()
+        if admin is not None:
+            return admin
+        if api_key_type == "ADMIN" and secret:
+            return self.client_for(secret)
+        return None
+
+    def _manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
+        secret = unwrap_secrets(props.get("api_key"))
+        manager = self._optional_manager(
+            str(unwrap_secrets(props.get("api_key_type"))),
+            secret if isinstance(secret, str) else None,
+        )
+        if manager is None:
+            raise ConfigurationError(
+                f"Cannot {operation}: a key created by a wallet is read, changed and revoked "
+                "with an admin key of the wallet's account, and none is configured; set "
+                "venice:apiKey or VENICE_API_KEY (an ADMIN Web3ApiKey of the same wallet will do)."
+            )
+        return manager
