@@ -18,6 +18,7 @@ from pulumi_venice import (
 )
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
+from pulumi_venice.retry import NO_RETRIES, RetryPolicy
 
 
 def new_key(client: VeniceClient, **fields: object) -> str:
@@ -113,8 +114,10 @@ def test_server_validation_names_the_fields(client: VeniceClient) -> None:
     assert "description" in str(raised.value)
 
 
-def mock_client(handler: httpx.MockTransport) -> VeniceClient:
-    return VeniceClient("https://venice.test/api/v1", "VENICE_ADMIN_KEY_mock", transport=handler)
+def mock_client(handler: httpx.MockTransport, retry: RetryPolicy = NO_RETRIES) -> VeniceClient:
+    return VeniceClient(
+        "https://venice.test/api/v1", "VENICE_ADMIN_KEY_mock", transport=handler, retry=retry
+    )
 
 
 @pytest.mark.parametrize(

@@ -55,25 +55,28 @@ def test_create_returns_id_secret_and_stored_settings(
     assert outs["created_at"]
 
 
-def test_create_reads_the_key_back(provider: ApiKeyProvider, mocker: Any) -> None:
-    inputs = checked(provider, consumption_limit={"usd": 9.0})
-    real_get = provider.client().get_key
-    spy = mocker.patch.object(provider.client(), "get_key", side_effect=real_get)
-    result = provider.create(inputs)
-    spy.assert_called_once_with(result.id)
-
-
-def test_create_keeps_the_key_when_the_read_back_fails(
+def test_create_takes_the_stored_limits_not_the_create_echo(
     provider: ApiKeyProvider, emulator: EmulatorThread
 ) -> None:
+    emulator.server.faults.update({"wrong_create_echo": True})
+    outs = provider.create(checked(provider, consumption_limit={"usd": 9.0})).outs or {}
+    assert outs["consumption_limit"]["usd"] == 9.0
+    assert outs["description"] == "provider test"
+
+
+def test_create_keeps_the_key_when_the_follow_up_fails(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch, provider_env: None
+) -> None:
+    monkeypatch.setenv("VENICE_MAX_RETRIES", "1")
+    provider = ApiKeyProvider()
     inputs = checked(provider)
-    emulator.server.faults.update(
-        {"fail": [{"status": 503, "count": 3, "method": "GET", "path_prefix": "/api_keys/"}]}
-    )
+    emulator.server.faults.update({"fail": [{"status": 503, "count": 2, "method": "PATCH"}]})
     result = provider.create(inputs)
     outs = result.outs or {}
     assert secret_of(outs)[-6:] == outs["last6_chars"]
     assert result.id in {k.id for k in emulator.server.backend.all_keys()}
+    # the key still has its creation marker: the next diff asks to put the description right
+    assert provider.diff(result.id, outs, inputs).changes is True
 
 
 def test_read_reports_drift_and_carries_the_secret(

@@ -47,6 +47,7 @@ from .models import (
     Web3CreateApiKeyRequest,
     Web3TokenResponse,
 )
+from .retry import RetryPolicy
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -108,9 +109,11 @@ class VeniceClient:
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.retry = retry or RetryPolicy()
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=httpx.Timeout(timeout),
@@ -136,60 +139,85 @@ class VeniceClient:
     def create_key(
         self, request: CreateApiKeyRequest, *, label: str | None = None
     ) -> CreatedApiKey:
-        """POST /api_keys. ``label`` names the key in errors (the resource name)."""
+        """POST /api_keys, once: a create is not retried here, because a lost
+        answer leaves its outcome unknown (the provider finds out, then retries).
+        ``label`` names the key in errors."""
         operation = f"create API key {label!r}" if label else "create API key"
-        body = self._call(operation, "POST", "api_keys", json_body=request.to_wire())
-        return self._parse(operation, body, CreateApiKeyResponse).data
+        return self._call(
+            operation,
+            "POST",
+            "api_keys",
+            CreateApiKeyResponse,
+            json_body=request.to_wire(),
+            idempotent=False,
+        ).data
 
     def get_key(self, key_id: str) -> ApiKeyRecord:
         """GET /api_keys/{id}; KeyNotFoundError when the key is gone."""
-        operation = f"read API key {key_id}"
-        body = self._call(operation, "GET", f"api_keys/{_path_segment(key_id)}", key_id=key_id)
-        return self._parse(operation, body, GetApiKeyResponse).data
+        return self._call(
+            f"read API key {key_id}",
+            "GET",
+            f"api_keys/{_path_segment(key_id)}",
+            GetApiKeyResponse,
+            key_id=key_id,
+        ).data
 
     def list_keys(self) -> list[ApiKeyRecord]:
         """GET /api_keys: every active key of the account (no secrets)."""
-        body = self._call("list API keys", "GET", "api_keys")
-        return self._parse("list API keys", body, ListApiKeysResponse).data
+        return self._call("list API keys", "GET", "api_keys", ListApiKeysResponse).data
 
     def update_key(self, request: UpdateApiKeyRequest) -> ApiKeyRecord:
-        """PATCH /api_keys."""
-        operation = f"update API key {request.id}"
-        body = self._call(
-            operation, "PATCH", "api_keys", json_body=request.to_wire(), key_id=request.id
-        )
-        return self._parse(operation, body, UpdateApiKeyResponse).data
+        """PATCH /api_keys (safe to repeat: it sets values, it adds nothing)."""
+        return self._call(
+            f"update API key {request.id}",
+            "PATCH",
+            "api_keys",
+            UpdateApiKeyResponse,
+            json_body=request.to_wire(),
+            key_id=request.id,
+        ).data
 
     def delete_key(self, key_id: str) -> None:
         """DELETE /api_keys?id=...; KeyNotFoundError when the key is already gone."""
-        operation = f"delete API key {key_id}"
-        body = self._call(operation, "DELETE", "api_keys", params={"id": key_id}, key_id=key_id)
-        self._parse(operation, body, SuccessResponse)
+        self._call(
+            f"delete API key {key_id}",
+            "DELETE",
+            "api_keys",
+            SuccessResponse,
+            params={"id": key_id},
+            key_id=key_id,
+        )
 
     def rate_limits(self) -> RateLimits:
         """GET /api_keys/rate_limits for the calling key (any key type)."""
-        body = self._call("read rate limits", "GET", "api_keys/rate_limits")
-        return self._parse("read rate limits", body, RateLimitsResponse).data
+        return self._call(
+            "read rate limits", "GET", "api_keys/rate_limits", RateLimitsResponse
+        ).data
 
     def web3_token(self) -> str:
         """GET /api_keys/generate_web3_key (no auth): a short-lived token to sign."""
-        operation = "fetch a Web3 token"
-        body = self._call(operation, "GET", "api_keys/generate_web3_key", authenticated=False)
-        return self._parse(operation, body, Web3TokenResponse).data.token
+        return self._call(
+            "fetch a Web3 token",
+            "GET",
+            "api_keys/generate_web3_key",
+            Web3TokenResponse,
+            authenticated=False,
+        ).data.token
 
     def create_web3_key(
         self, request: Web3CreateApiKeyRequest, *, label: str | None = None
     ) -> CreatedApiKey:
-        """POST /api_keys/generate_web3_key (no auth): a key created by a wallet."""
+        """POST /api_keys/generate_web3_key (no auth), once: a key created by a wallet."""
         operation = f"create Web3 API key {label!r}" if label else "create Web3 API key"
-        body = self._call(
+        return self._call(
             operation,
             "POST",
             "api_keys/generate_web3_key",
+            CreateApiKeyResponse,
             json_body=request.to_wire(),
             authenticated=False,
-        )
-        return self._parse(operation, body, CreateApiKeyResponse).data
+            idempotent=False,
+        ).data
 
     # -- the plumbing ----------------------------------------------------
 
@@ -198,11 +226,41 @@ class VeniceClient:
         operation: str,
         method: str,
         path: str,
+        model: type[ModelT],
         *,
+        idempotent: bool = True,
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         key_id: str | None = None,
         authenticated: bool = True,
+    ) -> ModelT:
+        """One operation: the request and the parsing of its answer, retried
+        under the retry policy when it is safe to repeat."""
+
+        def once() -> ModelT:
+            body = self._request_once(
+                operation,
+                method,
+                path,
+                json_body=json_body,
+                params=params,
+                key_id=key_id,
+                authenticated=authenticated,
+            )
+            return self._parse(operation, body, model, key_id)
+
+        return self.retry.call(once) if idempotent else once()
+
+    def _request_once(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        key_id: str | None,
+        authenticated: bool,
     ) -> Any:
         headers: dict[str, str] = {}
         if authenticated and self._api_key:
@@ -268,7 +326,7 @@ class VeniceClient:
         return ServerError(operation, f"Could not {operation}: {said}.", **common)
 
     @staticmethod
-    def _parse(operation: str, body: Any, model: type[ModelT]) -> ModelT:
+    def _parse(operation: str, body: Any, model: type[ModelT], key_id: str | None) -> ModelT:
         try:
             return model.model_validate(body)
         except ValidationError as exc:
@@ -277,6 +335,7 @@ class VeniceClient:
                 operation,
                 f"Could not {operation}: Venice's answer did not have the expected shape "
                 f"(problem with: {', '.join(fields[:5])}).",
+                key_id=key_id,
             ) from None
 
 

@@ -21,11 +21,24 @@ from .errors import ConfigurationError
 CONFIG_API_KEY: Final = "venice:apiKey"
 CONFIG_BASE_URL: Final = "venice:baseUrl"
 CONFIG_REQUEST_TIMEOUT: Final = "venice:requestTimeout"
+CONFIG_MAX_RETRIES: Final = "venice:maxRetries"
+CONFIG_OPERATION_TIMEOUT: Final = "venice:operationTimeout"
 ENV_API_KEY: Final = "VENICE_API_KEY"
 ENV_BASE_URL: Final = "VENICE_BASE_URL"
 ENV_REQUEST_TIMEOUT: Final = "VENICE_REQUEST_TIMEOUT"
+ENV_MAX_RETRIES: Final = "VENICE_MAX_RETRIES"
+ENV_OPERATION_TIMEOUT: Final = "VENICE_OPERATION_TIMEOUT"
 DEFAULT_BASE_URL: Final = "https://api.venice.ai/api/v1"
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+DEFAULT_MAX_RETRIES: Final = 8
+DEFAULT_OPERATION_TIMEOUT: Final = 300.0
+CONFIG_KEYS: Final = (
+    CONFIG_API_KEY,
+    CONFIG_BASE_URL,
+    CONFIG_REQUEST_TIMEOUT,
+    CONFIG_MAX_RETRIES,
+    CONFIG_OPERATION_TIMEOUT,
+)
 
 MISSING_API_KEY_MESSAGE: Final = (
     "No Venice admin API key is configured: set it with "
@@ -41,6 +54,8 @@ class ProviderSettings:
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
 
     def require_api_key(self) -> str:
         """The admin key, or a ConfigurationError that says how to set it."""
@@ -70,17 +85,24 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def _timeout(value: str) -> float:
+def _seconds(value: str, what: str, config_key: str, env_key: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigurationError(
-            f"The request timeout must be a positive number of seconds; check "
-            f"{CONFIG_REQUEST_TIMEOUT} or {ENV_REQUEST_TIMEOUT}."
+            f"The {what} must be a positive number of seconds; check {config_key} or {env_key}."
         )
     return seconds
+
+
+def _count(value: str, config_key: str, env_key: str) -> int:
+    if not value.isdigit():
+        raise ConfigurationError(
+            f"The number of retries must be a whole number from 0; check {config_key} or {env_key}."
+        )
+    return int(value)
 
 
 def resolve_settings(
@@ -91,8 +113,22 @@ def resolve_settings(
     env = os.environ if environ is None else environ
     base_url = _first(config, CONFIG_BASE_URL, env, ENV_BASE_URL)
     timeout = _first(config, CONFIG_REQUEST_TIMEOUT, env, ENV_REQUEST_TIMEOUT)
+    retries = _first(config, CONFIG_MAX_RETRIES, env, ENV_MAX_RETRIES)
+    deadline = _first(config, CONFIG_OPERATION_TIMEOUT, env, ENV_OPERATION_TIMEOUT)
     return ProviderSettings(
         base_url=_base_url(base_url) if base_url else DEFAULT_BASE_URL,
         api_key=_first(config, CONFIG_API_KEY, env, ENV_API_KEY),
-        request_timeout=_timeout(timeout) if timeout else DEFAULT_REQUEST_TIMEOUT,
+        request_timeout=_seconds(
+            timeout, "request timeout", CONFIG_REQUEST_TIMEOUT, ENV_REQUEST_TIMEOUT
+        )
+        if timeout
+        else DEFAULT_REQUEST_TIMEOUT,
+        max_retries=_count(retries, CONFIG_MAX_RETRIES, ENV_MAX_RETRIES)
+        if retries
+        else DEFAULT_MAX_RETRIES,
+        operation_timeout=_seconds(
+            deadline, "operation timeout", CONFIG_OPERATION_TIMEOUT, ENV_OPERATION_TIMEOUT
+        )
+        if deadline
+        else DEFAULT_OPERATION_TIMEOUT,
     )

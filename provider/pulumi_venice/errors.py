@@ -63,6 +63,17 @@ class VeniceApiError(VeniceError):
         self.key_id = key_id
         self.retry_after = retry_after
 
+    def with_suffix(self, suffix: str) -> VeniceApiError:
+        """The same error, its message followed by ``suffix``."""
+        return type(self)(
+            self.operation,
+            f"{self} {suffix}",
+            status=self.status,
+            server_message=self.server_message,
+            key_id=self.key_id,
+            retry_after=self.retry_after,
+        )
+
 
 class AuthenticationError(VeniceApiError):
     """Venice refused the admin credential (401, or 402 with no credential)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -35,9 +36,7 @@ from pulumi.runtime.rpc import wrap_rpc_secret
 
 from .client import VeniceClient
 from .config import (
-    CONFIG_API_KEY,
-    CONFIG_BASE_URL,
-    CONFIG_REQUEST_TIMEOUT,
+    CONFIG_KEYS,
     ProviderSettings,
     resolve_settings,
 )
@@ -45,17 +44,25 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     KeyNotFoundError,
+    ServerError,
+    TransportError,
     VeniceApiError,
     VeniceError,
 )
 from .inputs import KeySettings, changed_fields, check_inputs, unwrap_secrets
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from .retry import RetryPolicy
 
-_CONFIG_KEYS: Final = (CONFIG_API_KEY, CONFIG_BASE_URL, CONFIG_REQUEST_TIMEOUT)
 # Reading a key back right after creating it is retried this many times
 # before the provider falls back to the create answer (the key exists and
 # must be owned, whatever happens to the read).
 _READ_BACK_ATTEMPTS: Final = 3
+
+
+def retry_policy(settings: ProviderSettings) -> RetryPolicy:
+    return RetryPolicy(
+        max_retries=settings.max_retries, deadline_seconds=settings.operation_timeout
+    )
 
 
 class InputError(VeniceError):
@@ -115,6 +122,23 @@ def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
     )
 
 
+MARKER_PREFIX: Final = "pulumi-venice pending "
+
+
+def new_marker() -> str:
+    """A description that names one create attempt and nothing else (54 characters)."""
+    return MARKER_PREFIX + uuid.uuid4().hex
+
+
+def remove_marked(client: VeniceClient, markers: set[str]) -> list[str]:
+    """Delete the keys whose description is one of ``markers``; their ids."""
+    found = [k.id for k in client.list_keys() if k.description in markers]
+    for key_id in found:
+        with contextlib.suppress(KeyNotFoundError):
+            client.delete_key(key_id)
+    return found
+
+
 def _secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
     value = unwrap_secrets(props.get(name))
     return value if isinstance(value, str) else None
@@ -147,7 +171,7 @@ class ApiKeyProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Take ``venice:*`` stack config; the environment fills what it lacks."""
-        config = {key: req.config.get(key) for key in _CONFIG_KEYS}
+        config = {key: req.config.get(key) for key in CONFIG_KEYS}
         settings = resolve_settings(config)
         with self._lock:
             old, self._client = self._client, None
@@ -171,13 +195,19 @@ class ApiKeyProvider(ResourceProvider):
                     settings.base_url,
                     settings.require_api_key(),
                     timeout=settings.request_timeout,
+                    retry=retry_policy(settings),
                 )
             return self._client
 
     def client_for(self, api_key: str | None) -> VeniceClient:
         """A short-lived client that calls with another key (or none)."""
         settings = self.settings()
-        return VeniceClient(settings.base_url, api_key, timeout=settings.request_timeout)
+        return VeniceClient(
+            settings.base_url,
+            api_key,
+            timeout=settings.request_timeout,
+            retry=retry_policy(settings),
+        )
 
     def _confirm_gone(self, key_id: str, secret: str | None) -> None:
         """Venice said the key is gone: make sure before refresh drops it from state.
@@ -216,22 +246,56 @@ class ApiKeyProvider(ResourceProvider):
         if settings.import_id:
             return self._import(settings)
         client = self.client()
-        created = client.create_key(
-            CreateApiKeyRequest(
+        created = self._create_exactly_once(client, settings)
+        # From here on the key exists: whatever fails, its id and secret must
+        # reach Pulumi's state, or the key would be orphaned. The PATCH gives
+        # the key its real description and answers with the stored key (the
+        # create answer's echo of the limits is unreliable).
+        try:
+            record = client.update_key(self._update_request(created.id, settings))
+        except VeniceApiError:
+            record = record_from_created(created)  # the next up corrects the description
+        return CreateResult(
+            created.id, outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        )
+
+    def _create_exactly_once(self, client: VeniceClient, settings: KeySettings) -> CreatedApiKey:
+        """POST /api_keys until one attempt is known to have succeeded, leaving no
+        key behind from the attempts whose outcome was unknown.
+
+        Each attempt creates the key under a unique marker description. When
+        an attempt's answer is lost (no answer, a timeout, a 5xx), the key may
+        or may not exist: the marker finds it, and it is deleted (its secret
+        was lost with the answer, so it is of no use) before the next attempt.
+        A 429 is definite (nothing was created) and is retried after
+        Retry-After; any other 4xx is final.
+        """
+        markers: list[str] = []
+
+        def attempt() -> CreatedApiKey:
+            marker = new_marker()
+            markers.append(marker)
+            request = CreateApiKeyRequest(
                 api_key_type=settings.api_key_type,
-                description=settings.description,
+                description=marker,
                 expires_at=settings.expires_at,
                 consumption_limit=settings.consumption_limit.to_wire(),
                 limit_period=settings.limit_period,
                 model_privacy=settings.model_privacy,
             )
-        )
-        # From here on the key exists: whatever fails, its id and secret must
-        # reach Pulumi's state, or the key would be orphaned.
-        record = self._read_back(created)
-        return CreateResult(
-            created.id, outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
-        )
+            try:
+                return client.create_key(request)
+            except (TransportError, ServerError):
+                remove_marked(client, {marker})
+                raise  # transient: the policy tries again
+
+        created = client.retry.call(attempt)
+        if len(markers) > 1:
+            # An earlier attempt whose POST was still in flight when it was
+            # cleaned up may have landed since: sweep its marker once more.
+            with contextlib.suppress(VeniceApiError):
+                remove_marked(client, set(markers[:-1]))
+        return created
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:

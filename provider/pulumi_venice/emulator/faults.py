@@ -12,6 +12,8 @@ Faults apply to ``/api/v1`` calls only, never to the control endpoints.
   every Nth create (``drop_create_every``).
 - ``error_rate``: that fraction of calls answers a random 500, 502 or 503.
 - ``html_errors``: injected errors come as an HTML page, as from a proxy.
+- ``wrong_create_echo``: the create answer reports no consumption limits,
+  whatever was stored (the create echo Venice is reported to get wrong).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class FaultPlan:
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 502, 503)
     html_errors: bool = False
+    wrong_create_echo: bool = False
     seed: int | None = None
 
 
@@ -97,8 +100,9 @@ class FaultInjector:
                     setattr(plan, name, int(changes[name]))
             if "error_statuses" in changes:
                 plan.error_statuses = tuple(int(s) for s in changes["error_statuses"])
-            if "html_errors" in changes:
-                plan.html_errors = bool(changes["html_errors"])
+            for name in ("html_errors", "wrong_create_echo"):
+                if name in changes:
+                    setattr(plan, name, bool(changes[name]))
             if "seed" in changes:
                 self._random = random.Random(changes["seed"])  # noqa: S311
             return plan
@@ -114,7 +118,12 @@ class FaultInjector:
                 "error_rate": plan.error_rate,
                 "error_statuses": list(plan.error_statuses),
                 "html_errors": plan.html_errors,
+                "wrong_create_echo": plan.wrong_create_echo,
             }
+
+    def wrong_create_echo(self) -> bool:
+        with self._lock:
+            return self._plan.wrong_create_echo
 
     def latency_seconds(self) -> float:
         with self._lock:

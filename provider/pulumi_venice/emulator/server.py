@@ -193,7 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create(self, body: Any, _query: dict[str, list[str]]) -> Answer:
         created = self.server.backend.create_key(self._caller(), body)
-        return 200, {"data": created.to_wire(), "success": True}, {}
+        data = created.to_wire()
+        if self.server.faults.wrong_create_echo():
+            data["consumptionLimit"] = {"usd": None, "diem": None, "vcu": None}
+        return 200, {"data": data, "success": True}, {}
 
     def _update(self, body: Any, _query: dict[str, list[str]]) -> Answer:
         record = self.server.backend.update_key(self._caller(), body)

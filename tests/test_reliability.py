@@ -1,0 +1,169 @@
+"""Reliability: retries with backoff inside a deadline, creates whose answer is
+lost, rate limits and 5xx storms, against the emulator's fault injection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from pulumi_venice import (
+    ApiKeyProvider,
+    InvalidRequestError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
+from pulumi_venice.provider import MARKER_PREFIX
+from pulumi_venice.retry import RetryPolicy
+
+
+class Flaky:
+    """Fails with the given errors, then answers "ok"; counts its calls."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def policy(sleeps: list[float], **options: Any) -> RetryPolicy:
+    return RetryPolicy(sleep=sleeps.append, **options)
+
+
+def test_transient_failures_are_retried_with_growing_jittered_waits() -> None:
+    sleeps: list[float] = []
+    flaky = Flaky(*(ServerError("read", f"boom {n}", status=503) for n in range(4)))
+    assert policy(sleeps, initial_backoff=1.0, max_backoff=100).call(flaky) == "ok"
+    assert flaky.calls == 5
+    assert len(sleeps) == 4 and all(0 <= s <= 2 ** (n + 1) for n, s in enumerate(sleeps))
+
+
+def test_retry_after_is_honoured() -> None:
+    sleeps: list[float] = []
+    flaky = Flaky(RateLimitedError("create", "slow down", status=429, retry_after=7))
+    assert policy(sleeps).call(flaky) == "ok"
+    assert 7 <= sleeps[0] <= 7.5
+
+
+def test_rate_limits_do_not_use_up_the_retry_budget() -> None:
+    sleeps: list[float] = []
+    flaky = Flaky(*(RateLimitedError("c", "429", status=429, retry_after=0) for _ in range(20)))
+    assert policy(sleeps, max_retries=2).call(flaky) == "ok"
+    assert flaky.calls == 21
+
+
+def test_giving_up_says_how_hard_it_tried() -> None:
+    flaky = Flaky(
+        *(TransportError("read API key k", "Could not read API key k.") for _ in range(9))
+    )
+    with pytest.raises(TransportError, match=r"Gave up after 4 attempts") as raised:
+        policy([], max_retries=3).call(flaky)
+    assert str(raised.value).startswith("Could not read API key k.")
+
+
+def test_client_errors_are_final_at_once() -> None:
+    flaky = Flaky(InvalidRequestError("create", "bad description", status=400))
+    with pytest.raises(InvalidRequestError):
+        policy([]).call(flaky)
+    assert flaky.calls == 1
+
+
+def test_the_deadline_bounds_everything() -> None:
+    flaky = Flaky(*(ServerError("r", "down", status=500) for _ in range(1000)))
+    with pytest.raises(ServerError, match="Gave up"):
+        RetryPolicy(max_retries=1000, deadline_seconds=0.3, initial_backoff=0.01).call(flaky)
+    assert 2 < flaky.calls < 1000
+
+
+def managed(emulator: EmulatorThread) -> list[Any]:
+    return [k for k in emulator.server.backend.all_keys() if k.description != "Emulator admin key"]
+
+
+def inputs(provider: ApiKeyProvider, n: int = 0) -> dict[str, Any]:
+    result = provider.check({}, {"api_key_type": "INFERENCE", "description": f"reliable {n}"})
+    assert result.failures == []
+    return result.inputs
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch, provider_env: None) -> None:
+    monkeypatch.setenv("VENICE_MAX_RETRIES", "20")
+    monkeypatch.setenv("VENICE_OPERATION_TIMEOUT", "120")
+
+
+def test_a_create_whose_answer_is_lost_leaves_exactly_one_key(
+    fast_retries: None, emulator: EmulatorThread
+) -> None:
+    provider = ApiKeyProvider()
+    emulator.server.faults.update({"drop_create_responses": 2})
+    created = provider.create(inputs(provider))
+    (key,) = managed(emulator)
+    assert key.id == created.id and key.description == "reliable 0"
+    calls = [(m, status) for m, _, status in emulator.server.journal]
+    assert calls.count(("POST", 0)) == 2 and calls.count(("POST", 200)) == 1
+    assert calls.count(("DELETE", 200)) == 2
+
+
+def test_a_create_answered_5xx_is_checked_and_retried(
+    fast_retries: None, emulator: EmulatorThread
+) -> None:
+    provider = ApiKeyProvider()
+    emulator.server.faults.update({"fail": [{"status": 502, "count": 3, "method": "POST"}]})
+    created = provider.create(inputs(provider))
+    assert [k.id for k in managed(emulator)] == [created.id]
+
+
+def test_no_marker_is_ever_left_behind(fast_retries: None, emulator: EmulatorThread) -> None:
+    provider = ApiKeyProvider()
+    emulator.server.faults.update({"drop_create_every": 3, "error_rate": 0.1, "seed": 7})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(lambda n: provider.create(inputs(provider, n)).id, range(12)))
+    keys = managed(emulator)
+    assert sorted(k.id for k in keys) == sorted(ids)
+    assert not [k for k in keys if k.description.startswith(MARKER_PREFIX)]
+
+
+def test_rate_limited_creates_converge(monkeypatch: pytest.MonkeyPatch, admin_key: str) -> None:
+    with start_emulator([admin_key], limits=Limits(5, 1.0, 500)) as emu:
+        monkeypatch.setenv("VENICE_API_KEY", admin_key)
+        monkeypatch.setenv("VENICE_BASE_URL", emu.base_url)
+        provider = ApiKeyProvider()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            ids = list(pool.map(lambda n: provider.create(inputs(provider, n)).id, range(16)))
+        assert len(set(ids)) == 16 and len(managed(emu)) == 16
+        assert any(status == 429 for _, _, status in emu.server.journal)
+
+
+def test_a_5xx_storm_converges_for_every_operation(
+    monkeypatch: pytest.MonkeyPatch, admin_key: str
+) -> None:
+    storm = FaultPlan(error_rate=0.3, seed=11, html_errors=True)
+    with start_emulator([admin_key], faults=storm) as emu:
+        monkeypatch.setenv("VENICE_API_KEY", admin_key)
+        monkeypatch.setenv("VENICE_BASE_URL", emu.base_url)
+        monkeypatch.setenv("VENICE_MAX_RETRIES", "30")
+        provider = ApiKeyProvider()
+
+        def lifecycle(n: int) -> str:
+            created = provider.create(inputs(provider, n))
+            outs = created.outs or {}
+            news = provider.check({}, {"api_key_type": "INFERENCE", "description": f"r{n}!"})
+            outs = provider.update(created.id, outs, news.inputs).outs or {}
+            assert provider.read(created.id, outs).id == created.id
+            provider.delete(created.id, outs)
+            return created.id
+
+        run: Callable[[int], str] = lifecycle
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(run, range(10)))
+        assert managed(emu) == []
+        assert sum(1 for _, _, status in emu.server.journal if status >= 500) > 5
