@@ -34,7 +34,7 @@ class EmulatorProcess:
     def control_url(self) -> str:
         return self.base_url.removesuffix("/api/v1") + "/_emulator"
 
-    def keys(self) -> list[dict[str, object]]:
+    def all_keys(self) -> list[dict[str, object]]:
         """Every key the emulator holds (no secrets), from its control plane."""
         data: list[dict[str, object]] = httpx.get(self.control_url + "/keys").json()["data"]
         return data

@@ -1,0 +1,161 @@
+"""End to end with the real Pulumi CLI: the emulator restarting in the middle
+of an `up`, and the `pulumi` process itself killed in the middle of one."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .e2e import REPO, PulumiProject
+from .helpers import EmulatorProcess
+
+pytestmark = pytest.mark.e2e
+
+CONFIGURABLE = REPO / "tests" / "programs" / "configurable"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RestartableEmulator:
+    """The emulator as a process on a fixed port, with a state file."""
+
+    def __init__(self, tmp_path: Path, admin_key: str, *extra: str) -> None:
+        self.port = free_port()
+        self.args = [
+            "--admin-key",
+            admin_key,
+            "--state",
+            str(tmp_path / "venice.json"),
+            "--port",
+            str(self.port),
+            *extra,
+        ]
+        self.process = EmulatorProcess(*self.args)
+        self.process.args.remove("0")  # EmulatorProcess asks for port 0 by default
+        self.process.args.remove("--port")
+
+    def start(self) -> str:
+        self.process.start()
+        return self.process.base_url
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def live_keys(self) -> list[dict[str, Any]]:
+        return [k for k in self.process.all_keys() if k["description"] != "Emulator admin key"]
+
+
+@pytest.fixture
+def restartable(tmp_path: Path, admin_key: str) -> Iterator[RestartableEmulator]:
+    emulator = RestartableEmulator(tmp_path, admin_key, "--latency-ms", "150")
+    yield emulator
+    emulator.stop()
+
+
+def project_on(tmp_path: Path, pulumi_cli: Path, base_url: str, admin_key: str) -> PulumiProject:
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    return PulumiProject(workdir, pulumi_cli, CONFIGURABLE, base_url=base_url, admin_key=admin_key)
+
+
+def start_up(project: PulumiProject) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def project_admin_key(project: PulumiProject, emulator: RestartableEmulator) -> str:
+    return emulator.args[emulator.args.index("--admin-key") + 1]
+
+
+def wait_for_keys(emulator: RestartableEmulator, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(emulator.live_keys()) < count:
+        assert time.monotonic() < deadline, "the up never got going"
+        time.sleep(0.1)
+
+
+def test_up_converges_when_the_emulator_restarts_midway(
+    tmp_path: Path, pulumi_cli: Path, admin_key: str, restartable: RestartableEmulator
+) -> None:
+    project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
+    project.config("test:count", "12")
+    up = start_up(project)
+    wait_for_keys(restartable, 3)
+    restartable.stop()  # Venice goes away in the middle of the up...
+    time.sleep(2)
+    restartable.start()  # ...and comes back, with its keys, on the same address
+    output, _ = up.communicate(timeout=300)
+    assert up.returncode == 0, output[-3000:]
+    outputs = project.outputs()
+    assert {k["id"] for k in restartable.live_keys()} == {outputs[f"key_{i}_id"] for i in range(12)}
+    project.destroy()
+    assert restartable.live_keys() == []
+
+
+def test_pulumi_killed_midway_then_refresh_and_up_recover(
+    tmp_path: Path, pulumi_cli: Path, admin_key: str, restartable: RestartableEmulator
+) -> None:
+    project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
+    project.config("test:count", "12")
+    up = start_up(project)
+    wait_for_keys(restartable, 3)
+    up.send_signal(signal.SIGKILL)  # the CI runner dies in the middle of the up
+    up.wait(timeout=30)
+    time.sleep(1)  # let the provider process finish the calls it had in flight
+    on_server_after_kill = {k["id"] for k in restartable.live_keys()}
+
+    # Recovery, as documented: drop the dead process's lock, refresh (clearing
+    # the creates that were in flight when pulumi died), then up.
+    project.pulumi("cancel", "--yes")
+    project.refresh("--clear-pending-creates")
+    project.up()
+    outputs = project.outputs()
+    in_state = {outputs[f"key_{i}_id"] for i in range(12)}
+    on_server = {k["id"] for k in restartable.live_keys()}
+    leftovers = on_server - in_state
+    # Creates that finished at Venice after pulumi died are the only leftovers...
+    assert leftovers <= on_server_after_kill
+    assert in_state <= on_server
+    print(
+        f"after the kill: {len(on_server_after_kill)} keys on the server, "
+        f"{len(leftovers)} left outside the state"
+    )
+
+    # ...and venice-orphans finds exactly those, and revokes them.
+    export = project.pulumi("stack", "export").stdout
+    env = {
+        **project.env,
+        "VENICE_API_KEY": project_admin_key(project, restartable),
+        "VENICE_BASE_URL": restartable.process.base_url,
+    }
+    found = subprocess.run(
+        [sys.executable, "-m", "pulumi_venice.orphans", "--delete"],
+        input=export,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert {line.split("\t")[0] for line in found.stdout.splitlines()} == leftovers
+    assert {k["id"] for k in restartable.live_keys()} == in_state
+    project.destroy()
+    assert restartable.live_keys() == []
