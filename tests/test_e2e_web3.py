@@ -9,12 +9,10 @@ from collections.abc import Callable
 import pytest
 from eth_account import Account
 
-from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import Web3CreateApiKeyRequest
-from pulumi_venice.wallet import sign_token
 
 from .e2e import REPO, PulumiProject
+from .test_web3 import wallet_admin_key
 
 pytestmark = pytest.mark.e2e
 
@@ -24,17 +22,7 @@ def test_web3_example_up_and_destroy(
 ) -> None:
     private_key = "0x" + secrets.token_hex(32)
     wallet = Account.from_key(private_key)
-    with VeniceClient(emulator.base_url, None) as public:  # the wallet's own admin key
-        token = public.web3_token()
-        wallet_admin = public.create_web3_key(
-            Web3CreateApiKeyRequest(
-                address=wallet.address,
-                token=token,
-                signature=sign_token(wallet, token),
-                api_key_type="ADMIN",
-                description="wallet admin",
-            )
-        ).api_key
+    wallet_admin = wallet_admin_key(emulator, private_key)  # the wallet's own admin key
     project = project_factory(REPO / "examples" / "web3")
     project.config("venice:apiKey", wallet_admin, secret=True)
     project.env["VENICE_WALLET_PRIVATE_KEY"] = private_key

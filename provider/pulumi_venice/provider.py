@@ -49,7 +49,7 @@ from .errors import (
     VeniceApiError,
     VeniceError,
 )
-from .inputs import KeySettings, changed_fields, check_inputs, unwrap_secrets
+from .inputs import REPLACE_FIELDS, KeySettings, changed_fields, check_inputs, unwrap_secrets
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .retry import RetryPolicy
 
@@ -150,6 +150,8 @@ class ApiKeyProvider(ResourceProvider):
     # The serialized provider holds nothing secret (see __getstate__), so it is
     # stored in plain text and anyone can check that it does not.
     serialize_as_secret_always = False
+    # The inputs whose change needs a new key.
+    replace_fields: tuple[str, ...] = REPLACE_FIELDS
 
     def __init__(self) -> None:
         super().__init__()
@@ -232,11 +234,11 @@ class ApiKeyProvider(ResourceProvider):
     # -- the lifecycle ----------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = check_inputs(news)
+        inputs, failures = self._check_inputs(news)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed, replaces = changed_fields(olds, news)
+        changed, replaces = changed_fields(olds, news, self.replace_fields)
         return DiffResult(
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
@@ -325,6 +327,11 @@ class ApiKeyProvider(ResourceProvider):
             self._manager(f"delete API key {id_}", props).delete_key(id_)
 
     # -- hooks for other kinds of keys -----------------------------------------
+
+    def _check_inputs(
+        self, news: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return check_inputs(news)
 
     def _settings_from(self, props: Mapping[str, Any]) -> KeySettings:
         return settings_from(props)

@@ -22,14 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult
+from pulumi.dynamic import CreateResult
 
 from .client import VeniceClient
 from .errors import ConfigurationError, InvalidRequestError
 from .inputs import (
     WEB3_REPLACE_FIELDS,
     Web3KeySettings,
-    changed_fields,
     check_web3_inputs,
     unwrap_secrets,
 )
@@ -52,15 +51,7 @@ def web3_settings_from(props: Mapping[str, Any]) -> Web3KeySettings:
 class Web3ApiKeyProvider(ApiKeyProvider):
     """Manages Venice API keys created by a wallet (``/api_keys/generate_web3_key``)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = check_web3_inputs(news)
-        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed, replaces = changed_fields(olds, news, WEB3_REPLACE_FIELDS)
-        return DiffResult(
-            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
-        )
+    replace_fields = WEB3_REPLACE_FIELDS
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         settings = web3_settings_from(props)
@@ -101,6 +92,11 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- hooks ----------------------------------------------------------------
+
+    def _check_inputs(
+        self, news: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return check_web3_inputs(news)
 
     def _settings_from(self, props: Mapping[str, Any]) -> Web3KeySettings:  # type: ignore[override]
         return web3_settings_from(props)
