@@ -16,6 +16,7 @@ from pulumi_venice import (
     ConfigurationError,
     InvalidRequestError,
     KeyNotFoundError,
+    TransportError,
     VeniceClient,
     Web3ApiKeyProvider,
 )
@@ -281,3 +282,31 @@ def test_refresh_refuses_to_drop_a_key_that_another_account_cannot_see(
     other = VeniceClient(wallet_emulator.base_url, admin_key)
     with other, pytest.raises(KeyNotFoundError):
         other.update_key(UpdateApiKeyRequest(id=created.id, description="x"))
+
+
+def test_a_lost_answer_is_resolved_with_the_wallets_admin_key(
+    web3_provider: Web3ApiKeyProvider, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+) -> None:
+    wallet_emulator.server.faults.update({"drop_create_responses": 1})
+    created = web3_provider.create(checked(web3_provider))
+    mine = [
+        k
+        for k in wallet_emulator.server.backend.all_keys()
+        if k.account == wallet[1] and k.api_key_type == "INFERENCE"
+    ]
+    assert [k.id for k in mine] == [created.id]
+    assert mine[0].description == "Web3 API Key"
+
+
+def test_a_lost_answer_without_an_admin_key_is_reported_plainly(
+    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+) -> None:
+    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
+    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
+    monkeypatch.delenv("VENICE_API_KEY", raising=False)
+    provider = Web3ApiKeyProvider()
+    wallet_emulator.server.faults.update({"drop_create_responses": 1})
+    with pytest.raises(TransportError, match="may or may not have been created") as raised:
+        provider.create(checked(provider))
+    assert "venice-orphans" in str(raised.value)
+    assert wallet[0][2:] not in str(raised.value)

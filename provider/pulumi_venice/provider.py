@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pulumi.dynamic import (
@@ -49,7 +49,14 @@ from .errors import (
     VeniceApiError,
     VeniceError,
 )
-from .inputs import REPLACE_FIELDS, KeySettings, changed_fields, check_inputs, unwrap_secrets
+from .inputs import (
+    REPLACE_FIELDS,
+    BaseKeySettings,
+    KeySettings,
+    changed_fields,
+    check_inputs,
+    unwrap_secrets,
+)
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .retry import RetryPolicy
 
@@ -137,6 +144,52 @@ def remove_marked(client: VeniceClient, markers: set[str]) -> list[str]:
         with contextlib.suppress(KeyNotFoundError):
             client.delete_key(key_id)
     return found
+
+
+def create_request(settings: BaseKeySettings, description: str) -> CreateApiKeyRequest:
+    return CreateApiKeyRequest(
+        api_key_type=settings.api_key_type,
+        description=description,
+        expires_at=settings.expires_at,
+        consumption_limit=settings.consumption_limit.to_wire(),
+        limit_period=settings.limit_period,
+        model_privacy=settings.model_privacy,
+    )
+
+
+def create_exactly_once(
+    post: Callable[[str], CreatedApiKey], finder: VeniceClient
+) -> CreatedApiKey:
+    """Create a key until one attempt is known to have succeeded, leaving no
+    key behind from the attempts whose outcome was unknown.
+
+    ``post(description)`` makes one create call; each attempt passes it a
+    unique marker description. When an attempt's answer is lost (no answer, a
+    timeout, a 5xx), the key may or may not exist: ``finder`` (an admin client
+    of the account) lists the keys, and the one with that marker is deleted
+    (its secret was lost with the answer, so it is of no use) before the next
+    attempt. A 429 is definite (nothing was created) and is retried after
+    Retry-After; any other 4xx is final. The caller then gives the key its
+    real description.
+    """
+    markers: list[str] = []
+
+    def attempt() -> CreatedApiKey:
+        marker = new_marker()
+        markers.append(marker)
+        try:
+            return post(marker)
+        except (TransportError, ServerError):
+            remove_marked(finder, {marker})
+            raise  # transient: the policy tries again
+
+    created = finder.retry.call(attempt)
+    if len(markers) > 1:
+        # An earlier attempt whose POST was still in flight when it was
+        # cleaned up may have landed since: sweep its marker once more.
+        with contextlib.suppress(VeniceApiError):
+            remove_marked(finder, set(markers[:-1]))
+    return created
 
 
 def _secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
@@ -248,7 +301,9 @@ class ApiKeyProvider(ResourceProvider):
         if settings.import_id:
             return self._import(settings)
         client = self.client()
-        created = self._create_exactly_once(client, settings)
+        created = create_exactly_once(
+            lambda marker: client.create_key(create_request(settings, marker)), client
+        )
         # From here on the key exists: whatever fails, its id and secret must
         # reach Pulumi's state, or the key would be orphaned. The PATCH gives
         # the key its real description and answers with the stored key (the
@@ -260,44 +315,6 @@ class ApiKeyProvider(ResourceProvider):
         return CreateResult(
             created.id, outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
         )
-
-    def _create_exactly_once(self, client: VeniceClient, settings: KeySettings) -> CreatedApiKey:
-        """POST /api_keys until one attempt is known to have succeeded, leaving no
-        key behind from the attempts whose outcome was unknown.
-
-        Each attempt creates the key under a unique marker description. When
-        an attempt's answer is lost (no answer, a timeout, a 5xx), the key may
-        or may not exist: the marker finds it, and it is deleted (its secret
-        was lost with the answer, so it is of no use) before the next attempt.
-        A 429 is definite (nothing was created) and is retried after
-        Retry-After; any other 4xx is final.
-        """
-        markers: list[str] = []
-
-        def attempt() -> CreatedApiKey:
-            marker = new_marker()
-            markers.append(marker)
-            request = CreateApiKeyRequest(
-                api_key_type=settings.api_key_type,
-                description=marker,
-                expires_at=settings.expires_at,
-                consumption_limit=settings.consumption_limit.to_wire(),
-                limit_period=settings.limit_period,
-                model_privacy=settings.model_privacy,
-            )
-            try:
-                return client.create_key(request)
-            except (TransportError, ServerError):
-                remove_marked(client, {marker})
-                raise  # transient: the policy tries again
-
-        created = client.retry.call(attempt)
-        if len(markers) > 1:
-            # An earlier attempt whose POST was still in flight when it was
-            # cleaned up may have landed since: sweep its marker once more.
-            with contextlib.suppress(VeniceApiError):
-                remove_marked(client, set(markers[:-1]))
-        return created
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -347,7 +364,7 @@ class ApiKeyProvider(ResourceProvider):
     # -- helpers ------------------------------------------------------------
 
     @staticmethod
-    def _update_request(id_: str, settings: KeySettings) -> UpdateApiKeyRequest:
+    def _update_request(id_: str, settings: BaseKeySettings) -> UpdateApiKeyRequest:
         """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
         return UpdateApiKeyRequest(
             id=id_,

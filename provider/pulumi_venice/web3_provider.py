@@ -7,6 +7,11 @@ settings; no admin key is needed. A token refused as expired, or a signature
 Venice could not verify (transient, per Venice), is fetched and signed again
 once.
 
+When an admin key of the wallet's account is configured, a create whose
+answer is lost is resolved as for ``ApiKey`` (a marker per attempt finds the
+key, which is cleaned up before the next attempt); without one, the outcome
+cannot be checked and the error says so.
+
 Reading, updating and deleting the key afterwards needs an admin key of the
 wallet's account: the configured one (``venice:apiKey`` / ``VENICE_API_KEY``)
 if there is one, else the key's own value when the key is itself an ADMIN
@@ -19,13 +24,21 @@ is not pickled, and no message contains it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from eth_account.signers.local import LocalAccount
 from pulumi.dynamic import CreateResult
 
 from .client import VeniceClient
-from .errors import ConfigurationError, InvalidRequestError
+from .errors import (
+    ConfigurationError,
+    InvalidRequestError,
+    ServerError,
+    TransportError,
+    VeniceApiError,
+)
 from .inputs import (
     WEB3_REPLACE_FIELDS,
     Web3KeySettings,
@@ -33,7 +46,13 @@ from .inputs import (
     unwrap_secrets,
 )
 from .models import CreatedApiKey, Web3CreateApiKeyRequest
-from .provider import ApiKeyProvider, InputError, outputs_from, record_from_created
+from .provider import (
+    ApiKeyProvider,
+    InputError,
+    create_exactly_once,
+    outputs_from,
+    record_from_created,
+)
 from .wallet import sign_token, wallet_account, wallet_private_key
 
 # Venice's answers worth one more token and signature (docs): the token ran
@@ -59,17 +78,48 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         if private_key is None:  # check refuses this; kept for direct callers
             raise InputError("A Web3 key needs wallet_private_key or VENICE_WALLET_PRIVATE_KEY.")
         account = wallet_account(private_key)
+        admin = self._admin_client_or_none()
         with self.client_for(None) as public:
-            created = self._signed_create(public, account, settings)
+
+            def post(description: str) -> CreatedApiKey:
+                return self._signed_create(public, account, settings, description)
+
+            if admin is not None:
+                # With an admin key of the wallet's account, a lost answer is
+                # resolved as for ApiKey: find the attempt's marker, clean up, retry.
+                created = create_exactly_once(post, admin)
+            else:
+                created = self._create_unchecked(post, settings.description)
         # The key exists from here on: whatever happens, it is returned to Pulumi.
         manager = self._optional_manager(created.api_key_type, created.api_key)
-        record = self._read_back(created, manager) if manager else record_from_created(created)
+        record = record_from_created(created)
+        if manager is not None:
+            with contextlib.suppress(VeniceApiError):
+                record = manager.update_key(self._update_request(created.id, settings))
         outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
         return CreateResult(created.id, {**outputs, "address": account.address})
 
+    @staticmethod
+    def _create_unchecked(post: Callable[[str], CreatedApiKey], description: str) -> CreatedApiKey:
+        """One create, when no admin key could find a key whose answer was lost."""
+        try:
+            return post(description)
+        except (TransportError, ServerError) as error:
+            raise error.with_suffix(
+                "The key may or may not have been created, and with no admin key of the "
+                "wallet's account configured (venice:apiKey or VENICE_API_KEY) the provider "
+                "cannot check; `pulumi stack export | venice-orphans` lists such keys once "
+                "one is."
+            ) from None
+
     def _signed_create(
-        self, public: VeniceClient, account: Any, settings: Web3KeySettings
+        self,
+        public: VeniceClient,
+        account: LocalAccount,
+        settings: Web3KeySettings,
+        description: str,
     ) -> CreatedApiKey:
+        """Fetch a token, sign it, post it: once more if the token expired meanwhile."""
         for attempt in (1, 2):
             token = public.web3_token()
             request = Web3CreateApiKeyRequest(
@@ -77,7 +127,7 @@ class Web3ApiKeyProvider(ApiKeyProvider):
                 signature=sign_token(account, token),
                 token=token,
                 api_key_type=settings.api_key_type,
-                description=settings.description,
+                description=description,
                 expires_at=settings.expires_at,
                 consumption_limit=settings.consumption_limit.to_wire(),
                 limit_period=settings.limit_period,

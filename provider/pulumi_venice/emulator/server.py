@@ -158,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route(method, path)
         body = _json_body(raw_body) if method in ("POST", "PATCH") else None
         status, answer, headers = route(body, parse_qs(query))
-        if route == self._create and faults.drop_this_create():
+        if route in (self._create, self._web3_create) and faults.drop_this_create():
             raise _AnswerDroppedError
         return status, answer, headers
 
