@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -193,3 +194,40 @@ def test_wrong_admin_key_fails_with_one_clear_sentence(
     assert "venice:apiKey" in details and "VENICE_API_KEY" in details
     assert wrong not in details
     assert "Traceback" not in details
+
+
+def test_web3_key_over_grpc_never_returns_the_private_key(
+    engine: Any, emulator: EmulatorThread
+) -> None:
+    from eth_account import Account
+
+    from pulumi_venice import Web3ApiKeyProvider
+
+    from .test_web3 import wallet_admin_key
+
+    private_key = "0x" + secrets.token_hex(32)
+    address = Account.from_key(private_key).address
+    configure(engine, emulator, wallet_admin_key(emulator, private_key))
+    serialized = serialize_provider(Web3ApiKeyProvider())
+    news = {
+        "api_key_type": "INFERENCE",
+        "wallet_private_key": rpc.wrap_rpc_secret(private_key),
+        "__provider": serialized,
+    }
+    checked = check(engine, news)
+    assert list(checked.failures) == []
+    inputs = from_struct(checked.inputs)
+    assert inputs["address"] == address
+    created = engine.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs))
+    outs = from_struct(created.properties)
+    assert rpc.is_rpc_secret(outs["api_key"]) and outs["address"] == address
+    wire = created.SerializeToString()
+    assert private_key[2:].encode() not in wire and private_key[2:].encode() not in (
+        base64.b64decode(serialized)
+    )
+    read = engine.Read(
+        provider_pb2.ReadRequest(id=created.id, urn=URN, properties=created.properties)
+    )
+    assert read.id == created.id
+    engine.Delete(provider_pb2.DeleteRequest(id=created.id, urn=URN, properties=read.properties))
+    assert created.id not in {k.id for k in emulator.server.backend.all_keys()}
