@@ -60,11 +60,6 @@ from .inputs import (
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .retry import RetryPolicy
 
-# Reading a key back right after creating it is retried this many times
-# before the provider falls back to the create answer (the key exists and
-# must be owned, whatever happens to the read).
-_READ_BACK_ATTEMPTS: Final = 3
-
 
 def retry_policy(settings: ProviderSettings) -> RetryPolicy:
     return RetryPolicy(
@@ -114,7 +109,8 @@ def inputs_from(record: ApiKeyRecord, keepers: Mapping[str, str]) -> dict[str, A
 
 
 def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
-    """A stand-in record from the create answer, used only if the read-back fails."""
+    """A stand-in record from the create answer, used only when the stored key
+    cannot be read (its limits may be wrong: the next refresh corrects them)."""
     return ApiKeyRecord(
         api_key_type=created.api_key_type,
         consumption_limits=created.consumption_limit,
@@ -374,17 +370,6 @@ class ApiKeyProvider(ResourceProvider):
             limit_period=settings.limit_period,
             model_privacy=settings.model_privacy,
         )
-
-    def _read_back(
-        self, created: CreatedApiKey, client: VeniceClient | None = None
-    ) -> ApiKeyRecord:
-        """The stored key (the create answer's limits are unreliable)."""
-        for _ in range(_READ_BACK_ATTEMPTS):
-            try:
-                return (client or self.client()).get_key(created.id)
-            except VeniceApiError:
-                continue
-        return record_from_created(created)
 
     def _import(self, settings: KeySettings) -> CreateResult:
         """Adopt the existing key ``import_id`` instead of creating one."""
