@@ -4,9 +4,11 @@ local file backend, no network, and a record of everything the CLI printed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -145,6 +147,21 @@ class PulumiProject:
                 if path.is_file() and ".venv" not in path.parts:
                     texts.append(path.read_bytes().decode("utf-8", errors="replace"))
         return "\n".join(texts)
+
+    def kill_leftover_processes(self) -> None:
+        """SIGKILL any process still running with this project's PULUMI_HOME: the
+        language host and providers a dead (or untidy) engine left behind."""
+        marker = f"PULUMI_HOME={self.home}".encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                environ = (proc / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker in environ:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGKILL)
 
     def assert_never_shown(self, secrets: Iterable[str]) -> None:
         """No secret in the CLI's output, the exported state, or the backend's files."""

@@ -3,6 +3,7 @@ of an `up`, and the `pulumi` process itself killed in the middle of one."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -59,6 +60,14 @@ class RestartableEmulator:
 
 
 @pytest.fixture
+def projects(tmp_path: Path, pulumi_cli: Path, admin_key: str) -> Iterator[list[PulumiProject]]:
+    made: list[PulumiProject] = []
+    yield made
+    for project in made:
+        project.kill_leftover_processes()
+
+
+@pytest.fixture
 def restartable(tmp_path: Path, admin_key: str) -> Iterator[RestartableEmulator]:
     emulator = RestartableEmulator(tmp_path, admin_key, "--latency-ms", "150")
     yield emulator
@@ -72,6 +81,8 @@ def project_on(tmp_path: Path, pulumi_cli: Path, base_url: str, admin_key: str) 
 
 
 def start_up(project: PulumiProject) -> subprocess.Popen[str]:
+    """`pulumi up` in a process group of its own (with its language host and
+    provider processes), so that the whole tree can be killed at once."""
     return subprocess.Popen(
         ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
         cwd=project.dir,
@@ -79,6 +90,7 @@ def start_up(project: PulumiProject) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
 
 
@@ -94,9 +106,14 @@ def wait_for_keys(emulator: RestartableEmulator, count: int, timeout: float = 60
 
 
 def test_up_converges_when_the_emulator_restarts_midway(
-    tmp_path: Path, pulumi_cli: Path, admin_key: str, restartable: RestartableEmulator
+    tmp_path: Path,
+    pulumi_cli: Path,
+    admin_key: str,
+    restartable: RestartableEmulator,
+    projects: list[PulumiProject],
 ) -> None:
     project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
+    projects.append(project)
     project.config("test:count", "12")
     up = start_up(project)
     wait_for_keys(restartable, 3)
@@ -112,15 +129,20 @@ def test_up_converges_when_the_emulator_restarts_midway(
 
 
 def test_pulumi_killed_midway_then_refresh_and_up_recover(
-    tmp_path: Path, pulumi_cli: Path, admin_key: str, restartable: RestartableEmulator
+    tmp_path: Path,
+    pulumi_cli: Path,
+    admin_key: str,
+    restartable: RestartableEmulator,
+    projects: list[PulumiProject],
 ) -> None:
     project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
+    projects.append(project)
     project.config("test:count", "12")
     up = start_up(project)
     wait_for_keys(restartable, 3)
-    up.send_signal(signal.SIGKILL)  # the CI runner dies in the middle of the up
+    os.killpg(up.pid, signal.SIGKILL)  # the CI runner dies mid-up...
     up.wait(timeout=30)
-    time.sleep(1)  # let the provider process finish the calls it had in flight
+    project.kill_leftover_processes()  # ...and so do the plugins it started in groups of their own
     on_server_after_kill = {k["id"] for k in restartable.live_keys()}
 
     # Recovery, as documented: drop the dead process's lock, refresh (clearing
