@@ -138,16 +138,11 @@ def secret_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOption
     )
 
 
-class ApiKey(pulumi.dynamic.Resource, module="venice", name="ApiKey"):
-    """A Venice API key, created with the admin key from ``venice:apiKey``.
-
-    ``ApiKey("name", ApiKeyArgs(...))`` and ``ApiKey("name", api_key_type=..., ...)``
-    are equivalent. The resource id is the Venice key id; ``api_key`` is the
-    secret value, always a Pulumi secret.
-    """
+class KeyOutputs:
+    """The outputs every Venice key resource has (annotations only)."""
 
     api_key: pulumi.Output[str]
-    """The secret key value (only known to the stack that created the key)."""
+    """The secret key value: always a Pulumi secret."""
     last6_chars: pulumi.Output[str]
     created_at: pulumi.Output[str]
     expires_at: pulumi.Output[str | None]
@@ -157,6 +152,15 @@ class ApiKey(pulumi.dynamic.Resource, module="venice", name="ApiKey"):
     limit_period: pulumi.Output[str]
     model_privacy: pulumi.Output[str]
     keepers: pulumi.Output[dict[str, str]]
+
+
+class ApiKey(pulumi.dynamic.Resource, KeyOutputs, module="venice", name="ApiKey"):
+    """A Venice API key, created with the admin key from ``venice:apiKey``.
+
+    ``ApiKey("name", ApiKeyArgs(...))`` and ``ApiKey("name", api_key_type=..., ...)``
+    are equivalent. The resource id is the Venice key id; ``api_key`` is the
+    secret value, always a Pulumi secret.
+    """
 
     def __init__(
         self,
@@ -171,7 +175,7 @@ class ApiKey(pulumi.dynamic.Resource, module="venice", name="ApiKey"):
         )
 
 
-class Web3ApiKey(pulumi.dynamic.Resource, module="venice", name="Web3ApiKey"):
+class Web3ApiKey(pulumi.dynamic.Resource, KeyOutputs, module="venice", name="Web3ApiKey"):
     """A Venice API key created by a wallet's signature (no admin key needed).
 
     Outputs as for :class:`ApiKey`, plus ``address``, the wallet's checksummed
@@ -179,18 +183,8 @@ class Web3ApiKey(pulumi.dynamic.Resource, module="venice", name="Web3ApiKey"):
     account (``venice:apiKey``), unless the key is itself an ADMIN key.
     """
 
-    api_key: pulumi.Output[str]
-    """The secret key value."""
     address: pulumi.Output[str]
-    last6_chars: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    expires_at: pulumi.Output[str | None]
-    description: pulumi.Output[str]
-    api_key_type: pulumi.Output[str]
-    consumption_limit: pulumi.Output[dict[str, float | None]]
-    limit_period: pulumi.Output[str]
-    model_privacy: pulumi.Output[str]
-    keepers: pulumi.Output[dict[str, str]]
+    """The wallet's checksummed address."""
 
     def __init__(
         self,
