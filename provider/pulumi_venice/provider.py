@@ -20,7 +20,7 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -75,12 +75,18 @@ class ImportKeyError(VeniceError):
     """An existing key could not be brought under management."""
 
 
-def settings_from(props: Mapping[str, Any]) -> KeySettings:
-    """Validated settings from checked inputs (raises InputError if they are not valid)."""
-    inputs, failures = check_inputs(props)
+Checker = Callable[[Mapping[str, Any]], tuple[dict[str, Any], list[tuple[str, str]]]]
+SettingsT = TypeVar("SettingsT", bound=BaseKeySettings)
+
+
+def validated(
+    props: Mapping[str, Any], check: Checker, settings_type: type[SettingsT]
+) -> SettingsT:
+    """Settings from inputs that ``check`` passed (InputError if they do not pass now)."""
+    inputs, failures = check(props)
     if failures:
         raise InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
-    return KeySettings.model_validate(inputs)
+    return settings_type.model_validate(inputs)
 
 
 def outputs_from(
@@ -199,8 +205,9 @@ class ApiKeyProvider(ResourceProvider):
     # The serialized provider holds nothing secret (see __getstate__), so it is
     # stored in plain text and anyone can check that it does not.
     serialize_as_secret_always = False
-    # The inputs whose change needs a new key.
+    # The inputs whose change needs a new key, and the model of all inputs.
     replace_fields: tuple[str, ...] = REPLACE_FIELDS
+    settings_type: type[BaseKeySettings] = KeySettings
 
     def __init__(self) -> None:
         super().__init__()
@@ -294,7 +301,7 @@ class ApiKeyProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         settings = self._settings_from(props)
-        if settings.import_id:
+        if isinstance(settings, KeySettings) and settings.import_id:
             return self._import(settings)
         client = self.client()
         created = create_exactly_once(
@@ -346,8 +353,8 @@ class ApiKeyProvider(ResourceProvider):
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return check_inputs(news)
 
-    def _settings_from(self, props: Mapping[str, Any]) -> KeySettings:
-        return settings_from(props)
+    def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
+        return validated(props, self._check_inputs, self.settings_type)
 
     def _extra_outputs(self, _props: Mapping[str, Any]) -> dict[str, Any]:
         """Outputs beyond those of every key (none for an ordinary key)."""

@@ -52,6 +52,7 @@ from .provider import (
     create_exactly_once,
     outputs_from,
     record_from_created,
+    validated,
 )
 from .wallet import sign_token, wallet_account, wallet_private_key
 
@@ -60,20 +61,14 @@ from .wallet import sign_token, wallet_account, wallet_private_key
 _RETRY_ONCE_ON: Final = ("JWT has expired", "Could not verify wallet signature")
 
 
-def web3_settings_from(props: Mapping[str, Any]) -> Web3KeySettings:
-    inputs, failures = check_web3_inputs(props)
-    if failures:
-        raise InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
-    return Web3KeySettings.model_validate(inputs)
-
-
 class Web3ApiKeyProvider(ApiKeyProvider):
     """Manages Venice API keys created by a wallet (``/api_keys/generate_web3_key``)."""
 
     replace_fields = WEB3_REPLACE_FIELDS
+    settings_type = Web3KeySettings
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        settings = web3_settings_from(props)
+        settings = validated(props, check_web3_inputs, Web3KeySettings)
         private_key = wallet_private_key(settings.wallet_private_key)
         if private_key is None:  # check refuses this; kept for direct callers
             raise InputError("A Web3 key needs wallet_private_key or VENICE_WALLET_PRIVATE_KEY.")
@@ -147,9 +142,6 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         self, news: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return check_web3_inputs(news)
-
-    def _settings_from(self, props: Mapping[str, Any]) -> Web3KeySettings:  # type: ignore[override]
-        return web3_settings_from(props)
 
     def _extra_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {"address": unwrap_secrets(props.get("address"))}
