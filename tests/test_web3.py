@@ -127,6 +127,17 @@ def web3_provider(
     return Web3ApiKeyProvider()
 
 
+@pytest.fixture
+def lone_wallet_provider(
+    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+) -> Web3ApiKeyProvider:
+    """A Web3 provider with the wallet but no admin key configured."""
+    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
+    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
+    monkeypatch.delenv("VENICE_API_KEY", raising=False)
+    return Web3ApiKeyProvider()
+
+
 def checked(provider: Web3ApiKeyProvider, **props: Any) -> dict[str, Any]:
     result = provider.check({}, {"api_key_type": "INFERENCE", **props})
     assert result.failures == [], [f.reason for f in result.failures]
@@ -225,12 +236,11 @@ def test_unstaked_wallet_gets_venice_error_without_the_key(
 
 
 def test_without_an_admin_key_refresh_and_destroy_say_what_is_missing(
-    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+    lone_wallet_provider: Web3ApiKeyProvider,
+    wallet_emulator: EmulatorThread,
+    wallet: tuple[str, str],
 ) -> None:
-    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
-    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
-    monkeypatch.delenv("VENICE_API_KEY", raising=False)
-    provider = Web3ApiKeyProvider()
+    provider = lone_wallet_provider
     created = provider.create(checked(provider, consumption_limit={"usd": 1.0}))
     outs = created.outs or {}
     assert outs["consumption_limit"]["usd"] == 1.0  # from the create answer
@@ -243,12 +253,11 @@ def test_without_an_admin_key_refresh_and_destroy_say_what_is_missing(
 
 
 def test_an_admin_web3_key_manages_itself(
-    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+    lone_wallet_provider: Web3ApiKeyProvider,
+    wallet_emulator: EmulatorThread,
+    wallet: tuple[str, str],
 ) -> None:
-    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
-    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
-    monkeypatch.delenv("VENICE_API_KEY", raising=False)
-    provider = Web3ApiKeyProvider()
+    provider = lone_wallet_provider
     created = provider.create(checked(provider, api_key_type="ADMIN"))
     outs = created.outs or {}
     assert outs["created_at"]  # read back with its own value
@@ -299,12 +308,11 @@ def test_a_lost_answer_is_resolved_with_the_wallets_admin_key(
 
 
 def test_a_lost_answer_without_an_admin_key_is_reported_plainly(
-    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+    lone_wallet_provider: Web3ApiKeyProvider,
+    wallet_emulator: EmulatorThread,
+    wallet: tuple[str, str],
 ) -> None:
-    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
-    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
-    monkeypatch.delenv("VENICE_API_KEY", raising=False)
-    provider = Web3ApiKeyProvider()
+    provider = lone_wallet_provider
     wallet_emulator.server.faults.update({"drop_create_responses": 1})
     with pytest.raises(TransportError, match="may or may not have been created") as raised:
         provider.create(checked(provider))

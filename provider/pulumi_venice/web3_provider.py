@@ -50,6 +50,7 @@ from .provider import (
     ApiKeyProvider,
     InputError,
     create_exactly_once,
+    create_request,
     outputs_from,
     record_from_created,
     validated,
@@ -121,12 +122,7 @@ class Web3ApiKeyProvider(ApiKeyProvider):
                 address=account.address,
                 signature=sign_token(account, token),
                 token=token,
-                api_key_type=settings.api_key_type,
-                description=description,
-                expires_at=settings.expires_at,
-                consumption_limit=settings.consumption_limit.to_wire(),
-                limit_period=settings.limit_period,
-                model_privacy=settings.model_privacy,
+                **create_request(settings, description).model_dump(exclude_unset=True),
             )
             try:
                 return public.create_web3_key(request)
