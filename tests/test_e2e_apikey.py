@@ -156,3 +156,24 @@ def test_wrong_admin_key_fails_clearly_without_showing_it(
     assert "Traceback" not in output
     assert managed_keys(emulator) == []
     project.assert_never_shown([wrong])
+
+
+def test_an_existing_key_is_adopted_with_import_id(
+    project_factory: Factory, emulator: EmulatorThread, client: VeniceClient
+) -> None:
+    from pulumi_venice.models import CreateApiKeyRequest
+
+    existing = client.create_key(
+        CreateApiKeyRequest(api_key_type="INFERENCE", description="made by hand")
+    )
+    project = project_factory(REPO / "tests" / "programs" / "adopt")
+    project.config("test:importId", existing.id)
+    project.config("test:importApiKey", existing.api_key, secret=True)
+    project.up()
+    outputs = project.outputs(show_secrets=True)
+    assert outputs == {"key_id": existing.id, "api_key": existing.api_key}
+    assert client.get_key(existing.id).description == "adopted by pulumi"
+    assert "to update" not in project.preview().stdout  # adopted, then steady
+    project.destroy()
+    assert managed_keys(emulator) == []
+    project.assert_never_shown([existing.api_key])
