@@ -60,24 +60,26 @@ class RestartableEmulator:
 
 
 @pytest.fixture
-def projects(tmp_path: Path, pulumi_cli: Path, admin_key: str) -> Iterator[list[PulumiProject]]:
-    made: list[PulumiProject] = []
-    yield made
-    for project in made:
-        project.kill_leftover_processes()
-
-
-@pytest.fixture
 def restartable(tmp_path: Path, admin_key: str) -> Iterator[RestartableEmulator]:
     emulator = RestartableEmulator(tmp_path, admin_key, "--latency-ms", "150")
     yield emulator
     emulator.stop()
 
 
-def project_on(tmp_path: Path, pulumi_cli: Path, base_url: str, admin_key: str) -> PulumiProject:
+@pytest.fixture
+def project(
+    tmp_path: Path, pulumi_cli: Path, admin_key: str, restartable: RestartableEmulator
+) -> Iterator[PulumiProject]:
+    """A 12-key stack on the restartable emulator (started); afterwards, stops
+    any process its engines left running."""
     workdir = tmp_path / "run"
     workdir.mkdir()
-    return PulumiProject(workdir, pulumi_cli, CONFIGURABLE, base_url=base_url, admin_key=admin_key)
+    made = PulumiProject(
+        workdir, pulumi_cli, CONFIGURABLE, base_url=restartable.start(), admin_key=admin_key
+    )
+    made.config("test:count", "12")
+    yield made
+    made.kill_leftover_processes()
 
 
 def start_up(project: PulumiProject) -> subprocess.Popen[str]:
@@ -94,10 +96,6 @@ def start_up(project: PulumiProject) -> subprocess.Popen[str]:
     )
 
 
-def project_admin_key(project: PulumiProject, emulator: RestartableEmulator) -> str:
-    return emulator.args[emulator.args.index("--admin-key") + 1]
-
-
 def wait_for_keys(emulator: RestartableEmulator, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while len(emulator.live_keys()) < count:
@@ -106,15 +104,8 @@ def wait_for_keys(emulator: RestartableEmulator, count: int, timeout: float = 60
 
 
 def test_up_converges_when_the_emulator_restarts_midway(
-    tmp_path: Path,
-    pulumi_cli: Path,
-    admin_key: str,
-    restartable: RestartableEmulator,
-    projects: list[PulumiProject],
+    project: PulumiProject, restartable: RestartableEmulator
 ) -> None:
-    project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
-    projects.append(project)
-    project.config("test:count", "12")
     up = start_up(project)
     wait_for_keys(restartable, 3)
     restartable.stop()  # Venice goes away in the middle of the up...
@@ -129,15 +120,8 @@ def test_up_converges_when_the_emulator_restarts_midway(
 
 
 def test_pulumi_killed_midway_then_refresh_and_up_recover(
-    tmp_path: Path,
-    pulumi_cli: Path,
-    admin_key: str,
-    restartable: RestartableEmulator,
-    projects: list[PulumiProject],
+    project: PulumiProject, restartable: RestartableEmulator, admin_key: str
 ) -> None:
-    project = project_on(tmp_path, pulumi_cli, restartable.start(), admin_key)
-    projects.append(project)
-    project.config("test:count", "12")
     up = start_up(project)
     wait_for_keys(restartable, 3)
     os.killpg(up.pid, signal.SIGKILL)  # the CI runner dies mid-up...
@@ -166,7 +150,7 @@ def test_pulumi_killed_midway_then_refresh_and_up_recover(
     export = project.pulumi("stack", "export").stdout
     env = {
         **project.env,
-        "VENICE_API_KEY": project_admin_key(project, restartable),
+        "VENICE_API_KEY": admin_key,
         "VENICE_BASE_URL": restartable.process.base_url,
     }
     found = subprocess.run(

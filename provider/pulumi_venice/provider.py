@@ -139,13 +139,12 @@ def new_marker() -> str:
     return MARKER_PREFIX + uuid.uuid4().hex
 
 
-def remove_marked(client: VeniceClient, markers: set[str]) -> list[str]:
-    """Delete the keys whose description is one of ``markers``; their ids."""
-    found = [k.id for k in client.list_keys() if k.description in markers]
-    for key_id in found:
-        with contextlib.suppress(KeyNotFoundError):
-            client.delete_key(key_id)
-    return found
+def remove_marked(client: VeniceClient, markers: set[str]) -> None:
+    """Delete the keys whose description is one of ``markers``."""
+    for key in client.list_keys():
+        if key.description in markers:
+            with contextlib.suppress(KeyNotFoundError):
+                client.delete_key(key.id)
 
 
 def create_request(settings: BaseKeySettings, description: str) -> CreateApiKeyRequest:
