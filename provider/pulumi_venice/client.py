@@ -7,12 +7,16 @@ never puts a secret in a message: the bearer key lives only in the request
 header, and Venice's error text is scrubbed before it is quoted.
 
 The client is safe to share between threads (httpx's connection pool is).
+Clients of one process share one connection pool per base URL and timeout
+(:func:`shared_http`), so a provider that calls with several keys (an admin
+key, a key's own secret) still reuses its connections.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import threading
 import time
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -99,8 +103,41 @@ def _details_fields(details: dict[str, Any] | None) -> str:
     return f" Fields: {', '.join(parts)}." if parts else ""
 
 
+def _new_http(
+    base_url: str, timeout: float, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url + "/",
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+_SHARED_HTTP: dict[tuple[str, float], httpx.Client] = {}
+_SHARED_HTTP_LOCK = threading.Lock()
+
+
+def shared_http(base_url: str, timeout: float) -> httpx.Client:
+    """The process's connection pool for one base URL and timeout (thread-safe,
+    created on first use, open until the process ends). It carries no
+    credential: each call adds its own Authorization header."""
+    base = base_url.rstrip("/")
+    with _SHARED_HTTP_LOCK:
+        pool = _SHARED_HTTP.get((base, timeout))
+        if pool is None or pool.is_closed:
+            pool = _SHARED_HTTP[(base, timeout)] = _new_http(base, timeout)
+        return pool
+
+
 class VeniceClient:
-    """Calls Venice with an admin key; one instance per base URL and key."""
+    """Calls Venice with one key (or none, for the public Web3 endpoints).
+
+    With ``shared=True`` the client uses the process's pool for its base URL
+    (:func:`shared_http`) and ``close`` leaves that pool open; otherwise it
+    owns a pool of its own (``transport`` is for tests).
+    """
 
     def __init__(
         self,
@@ -110,23 +147,25 @@ class VeniceClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        shared: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.retry = retry or RetryPolicy()
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
-            follow_redirects=False,
+        self._owns_http = not shared
+        self._http = (
+            shared_http(self.base_url, timeout)
+            if shared
+            else _new_http(self.base_url, timeout, transport)
         )
 
     def __repr__(self) -> str:
         return f"VeniceClient(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        self._http.close()
+        """Close the connections, unless they are the process's shared pool."""
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> VeniceClient:
         return self

@@ -40,6 +40,7 @@ from .config import (
     ProviderSettings,
     resolve_settings,
 )
+from .directory import KeyDirectory
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -64,6 +65,17 @@ from .retry import RetryPolicy
 def retry_policy(settings: ProviderSettings) -> RetryPolicy:
     return RetryPolicy(
         max_retries=settings.max_retries, deadline_seconds=settings.operation_timeout
+    )
+
+
+def _client(settings: ProviderSettings, api_key: str | None) -> VeniceClient:
+    """A client that calls with ``api_key`` on the process's shared connection pool."""
+    return VeniceClient(
+        settings.base_url,
+        api_key,
+        timeout=settings.request_timeout,
+        retry=retry_policy(settings),
+        shared=True,
     )
 
 
@@ -216,6 +228,7 @@ class ApiKeyProvider(ResourceProvider):
         self._lock = threading.Lock()
         self._settings: ProviderSettings | None = None
         self._client: VeniceClient | None = None
+        self._directory: KeyDirectory | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Nothing of an instance is pickled: no credential, no client, no lock.
@@ -231,10 +244,9 @@ class ApiKeyProvider(ResourceProvider):
         config = {key: req.config.get(key) for key in CONFIG_KEYS}
         settings = resolve_settings(config)
         with self._lock:
-            old, self._client = self._client, None
+            self._client = None  # made again, with the new settings, on first use
+            self._directory = None
             self._settings = settings
-        if old is not None:
-            old.close()
 
     def settings(self) -> ProviderSettings:
         """The run-time settings (from configure, else from the environment)."""
@@ -248,23 +260,30 @@ class ApiKeyProvider(ResourceProvider):
         settings = self.settings()
         with self._lock:
             if self._client is None:
-                self._client = VeniceClient(
-                    settings.base_url,
-                    settings.require_api_key(),
-                    timeout=settings.request_timeout,
-                    retry=retry_policy(settings),
-                )
+                self._client = _client(settings, settings.require_api_key())
+                self._directory = KeyDirectory(self._client.list_keys)
             return self._client
 
+    def read_record(self, client: VeniceClient, key_id: str) -> ApiKeyRecord:
+        """A key as Venice has it: from the admin client's short-lived copy of
+        the key list when it has the key (one list call serves a whole
+        refresh), else from ``GET /api_keys/{id}`` (KeyNotFoundError if gone)."""
+        with self._lock:
+            directory = self._directory if client is self._client else None
+        record = directory.lookup(key_id) if directory is not None else None
+        return record if record is not None else client.get_key(key_id)
+
+    def _changing_keys(self) -> None:
+        """Drop the copy of the key list: this process is about to change a key."""
+        with self._lock:
+            directory = self._directory
+        if directory is not None:
+            directory.invalidate()
+
     def client_for(self, api_key: str | None) -> VeniceClient:
-        """A short-lived client that calls with another key (or none)."""
-        settings = self.settings()
-        return VeniceClient(
-            settings.base_url,
-            api_key,
-            timeout=settings.request_timeout,
-            retry=retry_policy(settings),
-        )
+        """A client that calls with the given key (or none), on the process's
+        shared connection pool: cheap to make, and nothing to close."""
+        return _client(self.settings(), api_key)
 
     def _confirm_gone(self, key_id: str, secret: str | None) -> None:
         """Venice said the key is gone: make sure before refresh drops it from state.
@@ -275,11 +294,10 @@ class ApiKeyProvider(ResourceProvider):
         """
         if secret is None:
             return
-        with self.client_for(secret) as own:
-            try:
-                own.rate_limits()
-            except (AuthenticationError, KeyNotFoundError):
-                return  # the key's own secret is refused too: it is gone
+        try:
+            self.client_for(secret).rate_limits()
+        except (AuthenticationError, KeyNotFoundError):
+            return  # the key's own secret is refused too: it is gone
         raise ConfigurationError(
             f"Cannot refresh API key {key_id}: the configured admin key cannot see it, "
             "but the key still works, so it belongs to another Venice account; set "
@@ -303,6 +321,7 @@ class ApiKeyProvider(ResourceProvider):
         if isinstance(settings, KeySettings) and settings.import_id:
             return self._import(settings)
         client = self.client()
+        self._changing_keys()
         created = create_exactly_once(
             lambda marker: client.create_key(create_request(settings, marker)), client
         )
@@ -320,7 +339,7 @@ class ApiKeyProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            record = self._manager(f"refresh API key {id_}", props).get_key(id_)
+            record = self.read_record(self._manager(f"refresh API key {id_}", props), id_)
         except KeyNotFoundError:
             # Gone (deleted or expired outside Pulumi): refresh drops it from state.
             self._confirm_gone(id_, _secret(props))
@@ -336,14 +355,17 @@ class ApiKeyProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         settings = self._settings_from(news)
         client = self._manager(f"update API key {id_}", olds)
-        client.update_key(self._update_request(id_, settings))
-        record = client.get_key(id_)
+        self._changing_keys()
+        # The PATCH answers with the key as stored: no read-back needed.
+        record = client.update_key(self._update_request(id_, settings))
         outputs = outputs_from(record, api_key=_secret(olds), keepers=settings.keepers)
         return UpdateResult({**outputs, **self._extra_outputs(news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client = self._manager(f"delete API key {id_}", props)
+        self._changing_keys()
         with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
-            self._manager(f"delete API key {id_}", props).delete_key(id_)
+            client.delete_key(id_)
 
     # -- hooks for other kinds of keys -----------------------------------------
 

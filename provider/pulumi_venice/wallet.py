@@ -4,6 +4,9 @@ The wallet's private key comes from the ``wallet_private_key`` input (a
 secret) or the environment ``VENICE_WALLET_PRIVATE_KEY``, so that it need
 never enter Pulumi's state. No function here logs, and no message or repr
 ever contains a private key or a signature.
+
+eth-account takes most of a second to import, so it is imported only when a
+wallet is actually used: a stack of ordinary keys never pays for it.
 """
 
 from __future__ import annotations
@@ -11,12 +14,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_checksum_address, to_checksum_address
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 ENV_WALLET_PRIVATE_KEY: Final = "VENICE_WALLET_PRIVATE_KEY"
 _PRIVATE_KEY: Final = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -33,6 +34,8 @@ def check_private_key(value: str) -> str:
     """The key itself, or ValueError (whose message never contains the value)."""
     if not _PRIVATE_KEY.match(value.strip()):
         raise ValueError(PRIVATE_KEY_RULE)
+    from eth_account import Account
+
     try:
         Account.from_key(value.strip())
     except Exception:  # eth-account refuses keys outside the curve's range
@@ -44,6 +47,8 @@ def check_address(value: str) -> str:
     """The checksummed address, or ValueError; a mixed-case address must be checksummed."""
     if not _ADDRESS.match(value):
         raise ValueError(ADDRESS_RULE)
+    from eth_utils.address import is_checksum_address, to_checksum_address
+
     digits = value[2:]
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
         raise ValueError("is not a valid checksummed address (its letter case is wrong)")
@@ -57,11 +62,15 @@ def wallet_private_key(given: str | None, environ: Mapping[str, str] | None = No
 
 
 def wallet_account(private_key: str) -> LocalAccount:
+    from eth_account import Account
+
     account: LocalAccount = Account.from_key(check_private_key(private_key))
     return account
 
 
 def sign_token(account: LocalAccount, token: str) -> str:
     """EIP-191 personal_sign of the token string, as 0x-prefixed hex."""
+    from eth_account.messages import encode_defunct
+
     signature = account.sign_message(encode_defunct(text=token)).signature.hex()
     return signature if signature.startswith("0x") else "0x" + signature

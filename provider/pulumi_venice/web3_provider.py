@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from eth_account.signers.local import LocalAccount
 from pulumi.dynamic import CreateResult
 
 from .client import VeniceClient
@@ -57,6 +56,9 @@ from .provider import (
 )
 from .wallet import sign_token, wallet_account, wallet_private_key
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
 # Venice's answers worth one more token and signature (docs): the token ran
 # out between fetch and post, or the signature check failed transiently.
 _RETRY_ONCE_ON: Final = ("JWT has expired", "Could not verify wallet signature")
@@ -75,17 +77,18 @@ class Web3ApiKeyProvider(ApiKeyProvider):
             raise InputError("A Web3 key needs wallet_private_key or VENICE_WALLET_PRIVATE_KEY.")
         account = wallet_account(private_key)
         admin = self._admin_client_or_none()
-        with self.client_for(None) as public:
+        self._changing_keys()
+        public = self.client_for(None)
 
-            def post(description: str) -> CreatedApiKey:
-                return self._signed_create(public, account, settings, description)
+        def post(description: str) -> CreatedApiKey:
+            return self._signed_create(public, account, settings, description)
 
-            if admin is not None:
-                # With an admin key of the wallet's account, a lost answer is
-                # resolved as for ApiKey: find the attempt's marker, clean up, retry.
-                created = create_exactly_once(post, admin)
-            else:
-                created = self._create_unchecked(post, settings.description)
+        if admin is not None:
+            # With an admin key of the wallet's account, a lost answer is
+            # resolved as for ApiKey: find the attempt's marker, clean up, retry.
+            created = create_exactly_once(post, admin)
+        else:
+            created = self._create_unchecked(post, settings.description)
         # The key exists from here on: whatever happens, it is returned to Pulumi.
         manager = self._optional_manager(created.api_key_type, created.api_key)
         record = record_from_created(created)

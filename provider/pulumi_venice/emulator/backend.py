@@ -198,6 +198,7 @@ class Backend:
         self._state_file = state_file
         self._clock = clock
         self._keys: dict[str, StoredKey] = {}
+        self._ids_by_secret: dict[str, str] = {}  # authentication in O(1), not O(keys)
         self._creations: dict[str, deque[float]] = {}
         self._tokens = TokenIssuer(ttl_seconds=token_ttl_seconds)
         self._staked = {w.lower() for w in staked_wallets or []}
@@ -212,8 +213,7 @@ class Backend:
     def _load(self, path: Path) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         for raw in data.get("keys", []):
-            key = StoredKey(**raw)
-            self._keys[key.id] = key
+            self._store(StoredKey(**raw))
         self._tokens.restore(data.get("usedTokens", []))
 
     def _save(self) -> None:
@@ -229,17 +229,23 @@ class Backend:
         temporary.replace(self._state_file)
 
     def _add_bootstrap_admin(self, secret: str) -> None:
-        if any(k.secret == secret for k in self._keys.values()):
+        if secret in self._ids_by_secret:
             return
         key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "venice-emulator-admin:" + secret))
-        self._keys[key_id] = StoredKey(
-            id=key_id,
-            secret=secret,
-            api_key_type="ADMIN",
-            description="Emulator admin key",
-            account=DEFAULT_ACCOUNT,
-            created_at=iso(self._clock()),
+        self._store(
+            StoredKey(
+                id=key_id,
+                secret=secret,
+                api_key_type="ADMIN",
+                description="Emulator admin key",
+                account=DEFAULT_ACCOUNT,
+                created_at=iso(self._clock()),
+            )
         )
+
+    def _store(self, key: StoredKey) -> None:
+        self._keys[key.id] = key
+        self._ids_by_secret[key.secret] = key.id
 
     # -- authentication --------------------------------------------------------
 
@@ -250,7 +256,8 @@ class Backend:
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         with self._lock:
-            key = next((k for k in self._keys.values() if k.secret == token), None)
+            key_id = self._ids_by_secret.get(token)
+            key = self._keys.get(key_id) if key_id is not None else None
             if scheme.lower() != "bearer" or key is None or key.expired(self._clock()):
                 raise ApiError(401, AUTH_FAILED)
             if admin and key.api_key_type != "ADMIN":
@@ -301,6 +308,7 @@ class Backend:
         with self._lock:
             key = self._find(caller.account, key_id, DELETE_NOT_FOUND)
             del self._keys[key.id]
+            del self._ids_by_secret[key.secret]
             self._save()
 
     def rate_limits(self, caller: StoredKey) -> RateLimits:
@@ -416,7 +424,7 @@ class Backend:
                 limit_period=request.limit_period or "EPOCH",
                 model_privacy=request.model_privacy or "ALL",  # guess: the default is ALL
             )
-            self._keys[key.id] = key
+            self._store(key)
             self._save()
             return CreatedApiKey(
                 api_key=secret,
