@@ -18,11 +18,13 @@ import email.utils
 import json
 import threading
 import time
-from typing import Any, Final, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ._version import __version__
 from .errors import (
@@ -43,6 +45,8 @@ from .models import (
     ErrorResponse,
     GetApiKeyResponse,
     ListApiKeysResponse,
+    RateLimitLogEntry,
+    RateLimitLogResponse,
     RateLimits,
     RateLimitsResponse,
     SuccessResponse,
@@ -53,7 +57,7 @@ from .models import (
 )
 from .retry import RetryPolicy
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
 
 USER_AGENT: Final = f"pulumi-venice/{__version__}"
 # Venice answers an unknown or expired id with 400 and one of these phrases.
@@ -103,16 +107,20 @@ def _details_fields(details: dict[str, Any] | None) -> str:
     return f" Fields: {', '.join(parts)}." if parts else ""
 
 
+def _http_options(base_url: str, timeout: float) -> dict[str, Any]:
+    """What every connection pool of either client is made with."""
+    return {
+        "base_url": base_url + "/",
+        "timeout": httpx.Timeout(timeout),
+        "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+        "follow_redirects": False,
+    }
+
+
 def _new_http(
     base_url: str, timeout: float, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    return httpx.Client(
-        base_url=base_url + "/",
-        timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        transport=transport,
-        follow_redirects=False,
-    )
+    return httpx.Client(**_http_options(base_url, timeout), transport=transport)
 
 
 _SHARED_HTTP: dict[tuple[str, float], httpx.Client] = {}
@@ -173,209 +181,346 @@ class VeniceClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    # -- the endpoints ---------------------------------------------------
+    # -- the endpoints (each defined once, in Calls) ------------------------
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        """GET /api_keys: every active key of the account (no secrets)."""
+        return self._run(Calls.list_keys())
+
+    def get_key(self, key_id: str) -> ApiKeyRecord:
+        """GET /api_keys/{id}; KeyNotFoundError when the key is gone."""
+        return self._run(Calls.get_key(key_id))
 
     def create_key(
         self, request: CreateApiKeyRequest, *, label: str | None = None
     ) -> CreatedApiKey:
-        """POST /api_keys, once: a create is not retried here, because a lost
-        answer leaves its outcome unknown (the provider finds out, then retries).
-        ``label`` names the key in errors."""
-        operation = f"create API key {label!r}" if label else "create API key"
-        return self._call(
-            operation,
-            "POST",
-            "api_keys",
-            CreateApiKeyResponse,
-            json_body=request.to_wire(),
-            idempotent=False,
-        ).data
-
-    def get_key(self, key_id: str) -> ApiKeyRecord:
-        """GET /api_keys/{id}; KeyNotFoundError when the key is gone."""
-        return self._call(
-            f"read API key {key_id}",
-            "GET",
-            f"api_keys/{_path_segment(key_id)}",
-            GetApiKeyResponse,
-            key_id=key_id,
-        ).data
-
-    def list_keys(self) -> list[ApiKeyRecord]:
-        """GET /api_keys: every active key of the account (no secrets)."""
-        return self._call("list API keys", "GET", "api_keys", ListApiKeysResponse).data
+        """POST /api_keys, once (see Calls.create_key); the only answer with the secret."""
+        return self._run(Calls.create_key(request, label))
 
     def update_key(self, request: UpdateApiKeyRequest) -> ApiKeyRecord:
-        """PATCH /api_keys (safe to repeat: it sets values, it adds nothing)."""
-        return self._call(
-            f"update API key {request.id}",
-            "PATCH",
-            "api_keys",
-            UpdateApiKeyResponse,
-            json_body=request.to_wire(),
-            key_id=request.id,
-        ).data
+        """PATCH /api_keys: the key as stored after the change."""
+        return self._run(Calls.update_key(request))
 
     def delete_key(self, key_id: str) -> None:
         """DELETE /api_keys?id=...; KeyNotFoundError when the key is already gone."""
-        self._call(
-            f"delete API key {key_id}",
-            "DELETE",
-            "api_keys",
-            SuccessResponse,
-            params={"id": key_id},
-            key_id=key_id,
-        )
+        self._run(Calls.delete_key(key_id))
 
     def rate_limits(self) -> RateLimits:
-        """GET /api_keys/rate_limits for the calling key (any key type)."""
-        return self._call(
-            "read rate limits", "GET", "api_keys/rate_limits", RateLimitsResponse
-        ).data
+        """GET /api_keys/rate_limits: tier, balances and model limits of the calling key."""
+        return self._run(Calls.rate_limits())
+
+    def rate_limit_log(self) -> list[RateLimitLogEntry]:
+        """GET /api_keys/rate_limits/log: the account's last 50 rate-limit events."""
+        return self._run(Calls.rate_limit_log())
 
     def web3_token(self) -> str:
         """GET /api_keys/generate_web3_key (no auth): a short-lived token to sign."""
-        return self._call(
-            "fetch a Web3 token",
-            "GET",
-            "api_keys/generate_web3_key",
-            Web3TokenResponse,
-            authenticated=False,
-        ).data.token
+        return self._run(Calls.web3_token())
 
     def create_web3_key(
         self, request: Web3CreateApiKeyRequest, *, label: str | None = None
     ) -> CreatedApiKey:
         """POST /api_keys/generate_web3_key (no auth), once: a key created by a wallet."""
-        operation = f"create Web3 API key {label!r}" if label else "create Web3 API key"
-        return self._call(
-            operation,
-            "POST",
-            "api_keys/generate_web3_key",
-            CreateApiKeyResponse,
-            json_body=request.to_wire(),
-            authenticated=False,
-            idempotent=False,
-        ).data
+        return self._run(Calls.create_web3_key(request, label))
 
     # -- the plumbing ----------------------------------------------------
 
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        model: type[ModelT],
-        *,
-        idempotent: bool = True,
-        json_body: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-        key_id: str | None = None,
-        authenticated: bool = True,
-    ) -> ModelT:
-        """One operation: the request and the parsing of its answer, retried
-        under the retry policy when it is safe to repeat."""
+    def _run(self, call: Call[ResultT]) -> ResultT:
+        """One call: request and answer, retried under the policy when safe to repeat."""
 
-        def once() -> ModelT:
-            body = self._request_once(
-                operation,
-                method,
-                path,
-                json_body=json_body,
-                params=params,
-                key_id=key_id,
-                authenticated=authenticated,
-            )
-            return self._parse(operation, body, model, key_id)
-
-        return self.retry.call(once) if idempotent else once()
-
-    def _request_once(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        json_body: dict[str, Any] | None,
-        params: dict[str, str] | None,
-        key_id: str | None,
-        authenticated: bool,
-    ) -> Any:
-        headers: dict[str, str] = {}
-        if authenticated and self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        try:
-            response = self._http.request(
-                method, path, json=json_body, params=params, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise TransportError(
-                operation,
-                f"Could not {operation}: Venice at {self.base_url} did not answer in time "
-                f"({type(exc).__name__}).",
-                key_id=key_id,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                operation,
-                f"Could not {operation}: no answer from Venice at {self.base_url} "
-                f"({type(exc).__name__}).",
-                key_id=key_id,
-            ) from None
-        if response.is_success:
+        def once() -> ResultT:
             try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                kind = response.headers.get("content-type", "no content type").split(";")[0]
-                raise ServerError(
-                    operation,
-                    f"Could not {operation}: Venice answered {response.status_code} with "
-                    f"a {kind} body that is not JSON.",
-                    status=response.status_code,
-                    key_id=key_id,
-                ) from None
-        raise self._error(operation, response, key_id)
+                response = self._http.request(
+                    call.method,
+                    call.path,
+                    json=call.json_body,
+                    params=call.params,
+                    headers=_headers(call, self._api_key),
+                )
+            except httpx.HTTPError as exc:
+                raise _transport_error(call, exc, self.base_url) from None
+            return _result(call, response)
 
-    def _error(
-        self, operation: str, response: httpx.Response, key_id: str | None
-    ) -> VeniceApiError:
-        status = response.status_code
-        text, details = _describe_body(response)
-        said = f"Venice answered {status}: {text}" if text else f"Venice answered {status}"
-        common: dict[str, Any] = {"status": status, "server_message": text, "key_id": key_id}
-        if status in (401, 402, 403):
-            hint = (
-                " The admin key was refused: check venice:apiKey or VENICE_API_KEY "
-                "(it must be a valid ADMIN key)."
-            )
-            return AuthenticationError(operation, f"Could not {operation}: {said}.{hint}", **common)
-        lowered = (text or "").lower()
-        if status == 404 or (status == 400 and any(p in lowered for p in _NOT_FOUND_PHRASES)):
-            return KeyNotFoundError(operation, f"Could not {operation}: {said}.", **common)
-        if status == 429:
-            wait = _retry_after_seconds(response.headers.get("retry-after"))
-            hint = f" Retry after {wait:.0f} s." if wait is not None else ""
-            return RateLimitedError(
-                operation, f"Could not {operation}: {said}.{hint}", retry_after=wait, **common
-            )
-        if 400 <= status < 500:
-            return InvalidRequestError(
-                operation, f"Could not {operation}: {said}.{_details_fields(details)}", **common
-            )
-        return ServerError(operation, f"Could not {operation}: {said}.", **common)
+        return self.retry.call(once) if call.idempotent else once()
+
+
+class AsyncVeniceClient:
+    """:class:`VeniceClient` for asyncio (httpx's AsyncClient): the same calls,
+    answers, errors and retries, each defined once in :class:`Calls`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.AsyncClient(**_http_options(self.base_url, timeout), transport=transport)
+
+    def __repr__(self) -> str:
+        return f"AsyncVeniceClient(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncVeniceClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def list_keys(self) -> list[ApiKeyRecord]:
+        """GET /api_keys: every active key of the account (no secrets)."""
+        return await self._run(Calls.list_keys())
+
+    async def get_key(self, key_id: str) -> ApiKeyRecord:
+        """GET /api_keys/{id}; KeyNotFoundError when the key is gone."""
+        return await self._run(Calls.get_key(key_id))
+
+    async def create_key(
+        self, request: CreateApiKeyRequest, *, label: str | None = None
+    ) -> CreatedApiKey:
+        """POST /api_keys, once; the only answer with the secret."""
+        return await self._run(Calls.create_key(request, label))
+
+    async def update_key(self, request: UpdateApiKeyRequest) -> ApiKeyRecord:
+        """PATCH /api_keys: the key as stored after the change."""
+        return await self._run(Calls.update_key(request))
+
+    async def delete_key(self, key_id: str) -> None:
+        """DELETE /api_keys?id=...; KeyNotFoundError when the key is already gone."""
+        await self._run(Calls.delete_key(key_id))
+
+    async def rate_limits(self) -> RateLimits:
+        """GET /api_keys/rate_limits: tier, balances and model limits of the calling key."""
+        return await self._run(Calls.rate_limits())
+
+    async def rate_limit_log(self) -> list[RateLimitLogEntry]:
+        """GET /api_keys/rate_limits/log: the account's last 50 rate-limit events."""
+        return await self._run(Calls.rate_limit_log())
+
+    async def web3_token(self) -> str:
+        """GET /api_keys/generate_web3_key (no auth): a short-lived token to sign."""
+        return await self._run(Calls.web3_token())
+
+    async def create_web3_key(
+        self, request: Web3CreateApiKeyRequest, *, label: str | None = None
+    ) -> CreatedApiKey:
+        """POST /api_keys/generate_web3_key (no auth), once: a key created by a wallet."""
+        return await self._run(Calls.create_web3_key(request, label))
+
+    async def _run(self, call: Call[ResultT]) -> ResultT:
+        async def once() -> ResultT:
+            try:
+                response = await self._http.request(
+                    call.method,
+                    call.path,
+                    json=call.json_body,
+                    params=call.params,
+                    headers=_headers(call, self._api_key),
+                )
+            except httpx.HTTPError as exc:
+                raise _transport_error(call, exc, self.base_url) from None
+            return _result(call, response)
+
+        return await self.retry.acall(once) if call.idempotent else await once()
+
+
+# -- one definition of each call, for both clients ---------------------------------
+
+
+@dataclass(frozen=True)
+class Call(Generic[ResultT]):
+    """One request to Venice and how to read its answer."""
+
+    operation: str  # for errors: "Could not <operation>: ..."
+    method: str
+    path: str
+    unwrap: Callable[[Any], ResultT]  # the parsed JSON body -> the result
+    json_body: dict[str, Any] | None = None
+    params: dict[str, str] | None = None
+    key_id: str | None = None
+    authenticated: bool = True
+    idempotent: bool = True  # safe to retry; False for creates
+
+
+def _success(body: Any) -> None:
+    """Validate a ``{"success": true}`` answer (a call with no result)."""
+    SuccessResponse.model_validate(body)
+
+
+def _data(model: type[Any]) -> Callable[[Any], Any]:
+    """Validate the body with ``model`` and take its ``data``."""
+    return lambda body: model.model_validate(body).data
+
+
+class Calls:
+    """Every ``/api_keys`` call, defined once for both clients."""
 
     @staticmethod
-    def _parse(operation: str, body: Any, model: type[ModelT], key_id: str | None) -> ModelT:
-        try:
-            return model.model_validate(body)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) or "(body)" for e in exc.errors()})
-            raise ServerError(
-                operation,
-                f"Could not {operation}: Venice's answer did not have the expected shape "
-                f"(problem with: {', '.join(fields[:5])}).",
-                key_id=key_id,
-            ) from None
+    def list_keys() -> Call[list[ApiKeyRecord]]:
+        return Call("list API keys", "GET", "api_keys", _data(ListApiKeysResponse))
+
+    @staticmethod
+    def get_key(key_id: str) -> Call[ApiKeyRecord]:
+        return Call(
+            f"read API key {key_id}",
+            "GET",
+            f"api_keys/{_path_segment(key_id)}",
+            _data(GetApiKeyResponse),
+            key_id=key_id,
+        )
+
+    @staticmethod
+    def create_key(request: CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
+        """Not retried here: a lost answer leaves the outcome unknown, and a blind
+        retry could make a second key (the provider finds out, then retries)."""
+        return Call(
+            f"create API key {label!r}" if label else "create API key",
+            "POST",
+            "api_keys",
+            _data(CreateApiKeyResponse),
+            json_body=request.to_wire(),
+            idempotent=False,
+        )
+
+    @staticmethod
+    def update_key(request: UpdateApiKeyRequest) -> Call[ApiKeyRecord]:
+        """Safe to repeat: it sets values, it adds nothing."""
+        return Call(
+            f"update API key {request.id}",
+            "PATCH",
+            "api_keys",
+            _data(UpdateApiKeyResponse),
+            json_body=request.to_wire(),
+            key_id=request.id,
+        )
+
+    @staticmethod
+    def delete_key(key_id: str) -> Call[None]:
+        return Call(
+            f"delete API key {key_id}",
+            "DELETE",
+            "api_keys",
+            _success,
+            params={"id": key_id},
+            key_id=key_id,
+        )
+
+    @staticmethod
+    def rate_limits() -> Call[RateLimits]:
+        return Call("read rate limits", "GET", "api_keys/rate_limits", _data(RateLimitsResponse))
+
+    @staticmethod
+    def rate_limit_log() -> Call[list[RateLimitLogEntry]]:
+        return Call(
+            "read the rate-limit log",
+            "GET",
+            "api_keys/rate_limits/log",
+            _data(RateLimitLogResponse),
+        )
+
+    @staticmethod
+    def web3_token() -> Call[str]:
+        return Call(
+            "fetch a Web3 token",
+            "GET",
+            "api_keys/generate_web3_key",
+            lambda body: Web3TokenResponse.model_validate(body).data.token,
+            authenticated=False,
+        )
+
+    @staticmethod
+    def create_web3_key(request: Web3CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
+        return Call(
+            f"create Web3 API key {label!r}" if label else "create Web3 API key",
+            "POST",
+            "api_keys/generate_web3_key",
+            _data(CreateApiKeyResponse),
+            json_body=request.to_wire(),
+            authenticated=False,
+            idempotent=False,
+        )
+
+
+# -- answers and errors, shared by both clients -------------------------------------
+
+
+def _headers(call: Call[Any], api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if call.authenticated and api_key else {}
+
+
+def _transport_error(call: Call[Any], exc: httpx.HTTPError, base_url: str) -> TransportError:
+    happened = (
+        f"Venice at {base_url} did not answer in time"
+        if isinstance(exc, httpx.TimeoutException)
+        else f"no answer from Venice at {base_url}"
+    )
+    return TransportError(
+        call.operation,
+        f"Could not {call.operation}: {happened} ({type(exc).__name__}).",
+        key_id=call.key_id,
+    )
+
+
+def _result(call: Call[ResultT], response: httpx.Response) -> ResultT:
+    """The call's result from Venice's answer, or the error that says what went wrong."""
+    operation, key_id = call.operation, call.key_id
+    if not response.is_success:
+        raise _error(operation, response, key_id)
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise ServerError(
+            operation,
+            f"Could not {operation}: Venice answered {response.status_code} with "
+            f"a {kind} body that is not JSON.",
+            status=response.status_code,
+            key_id=key_id,
+        ) from None
+    try:
+        return call.unwrap(body)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "(body)" for e in exc.errors()})
+        raise ServerError(
+            operation,
+            f"Could not {operation}: Venice's answer did not have the expected shape "
+            f"(problem with: {', '.join(fields[:5])}).",
+            key_id=key_id,
+        ) from None
+
+
+def _error(operation: str, response: httpx.Response, key_id: str | None) -> VeniceApiError:
+    status = response.status_code
+    text, details = _describe_body(response)
+    said = f"Venice answered {status}: {text}" if text else f"Venice answered {status}"
+    common: dict[str, Any] = {"status": status, "server_message": text, "key_id": key_id}
+    if status in (401, 402, 403):
+        hint = (
+            " The admin key was refused: check venice:apiKey or VENICE_API_KEY "
+            "(it must be a valid ADMIN key)."
+        )
+        return AuthenticationError(operation, f"Could not {operation}: {said}.{hint}", **common)
+    lowered = (text or "").lower()
+    if status == 404 or (status == 400 and any(p in lowered for p in _NOT_FOUND_PHRASES)):
+        return KeyNotFoundError(operation, f"Could not {operation}: {said}.", **common)
+    if status == 429:
+        wait = _retry_after_seconds(response.headers.get("retry-after"))
+        hint = f" Retry after {wait:.0f} s." if wait is not None else ""
+        return RateLimitedError(
+            operation, f"Could not {operation}: {said}.{hint}", retry_after=wait, **common
+        )
+    if 400 <= status < 500:
+        return InvalidRequestError(
+            operation, f"Could not {operation}: {said}.{_details_fields(details)}", **common
+        )
+    return ServerError(operation, f"Could not {operation}: {said}.", **common)
 
 
 def _path_segment(key_id: str) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
 from .errors import RateLimitedError, ServerError, TransportError, VeniceApiError
@@ -38,6 +38,23 @@ class RetryPolicy:
     def call(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` until it succeeds, fails for good, or time is up."""
         started = time.monotonic()
+        retrying = Retrying(sleep=self.sleep, **self._rules(started))
+        try:
+            return retrying(attempt)
+        except VeniceApiError as error:
+            raise self._final(error, retrying.statistics, started) from None
+
+    async def acall(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``call`` for a coroutine: the same rules, waiting with asyncio.sleep."""
+        started = time.monotonic()
+        retrying = AsyncRetrying(**self._rules(started))
+        try:
+            return await retrying(attempt)
+        except VeniceApiError as error:
+            raise self._final(error, retrying.statistics, started) from None
+
+    def _rules(self, started: float) -> dict[str, Any]:
+        """What to retry, when to stop and how long to wait (for either kind of call)."""
         backoff = wait_random_exponential(multiplier=self.initial_backoff, max=self.max_backoff)
         rate_limited = 0
 
@@ -62,23 +79,21 @@ class RetryPolicy:
                 delay = backoff(state)
             return max(0.0, min(delay, remaining()))
 
-        retrying = Retrying(
-            retry=retry_if_exception_type(TRANSIENT),
-            stop=stop,
-            wait=wait,
-            sleep=self.sleep,
-            reraise=True,
-        )
-        try:
-            return retrying(attempt)
-        except VeniceApiError as error:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            if attempts <= 1 or not isinstance(error, TRANSIENT):
-                raise
-            elapsed = time.monotonic() - started
-            raise error.with_suffix(
-                f"Gave up after {attempts} attempts in {elapsed:.0f} s."
-            ) from None
+        return {
+            "retry": retry_if_exception_type(TRANSIENT),
+            "stop": stop,
+            "wait": wait,
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _final(error: VeniceApiError, statistics: dict[str, Any], started: float) -> VeniceApiError:
+        """The error to raise: the last one, saying how long it tried if it retried."""
+        attempts = statistics.get("attempt_number", 1)
+        if attempts <= 1 or not isinstance(error, TRANSIENT):
+            return error
+        elapsed = time.monotonic() - started
+        return error.with_suffix(f"Gave up after {attempts} attempts in {elapsed:.0f} s.")
 
 
 NO_RETRIES = RetryPolicy(max_retries=0, deadline_seconds=0.0)
