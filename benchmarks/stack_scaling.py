@@ -1,0 +1,306 @@
+"""Benchmark: `pulumi up`, `preview`, `refresh` and `destroy` with the real CLI
+as a stack grows (N = 10, 100, 500 keys), against the emulator with an added
+latency, compared with the lower bound of Pulumi's dynamic-provider server
+(at most 4 operations at once):
+
+    bound = (the same command on a stack with no keys) + N x latency / 4
+
+It also prints HTTP calls per key, the provider process's peak memory, the
+provider's start-up cost, a plain httpx loop (4 workers) doing the same
+creates and reads, and how close `up` comes to the creation rate limit.
+
+Run on demand (prints figures, asserts nothing; takes a few minutes):
+
+    .venv/bin/python benchmarks/stack_scaling.py [--latency-ms 50] [--sizes 10,100,500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e import PulumiProject, ensure_cli  # noqa: E402
+from tests.helpers import EmulatorProcess  # noqa: E402
+
+PROGRAM = Path(__file__).resolve().parent / "stack_program"
+COMMANDS = ("up", "preview", "refresh", "destroy")
+PULUMI_ENV: dict[str, str] = {}  # --pulumi-env: extra environment for the CLI
+WORKERS = 4  # Pulumi's dynamic-provider server: ThreadPoolExecutor(max_workers=4)
+
+
+@dataclass
+class Run:
+    seconds: float
+    api_calls: int
+    peak_rss_mb: float
+
+
+class ProviderMemory:
+    """Peak resident memory of the dynamic-provider processes of one PULUMI_HOME,
+    sampled from /proc while a command runs (VmHWM is the kernel's own peak)."""
+
+    def __init__(self, home: Path) -> None:
+        self._marker = f"PULUMI_HOME={home}".encode()
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.05):
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                with contextlib.suppress(OSError):
+                    if b"pulumi.dynamic" not in (proc / "cmdline").read_bytes():
+                        continue
+                    if self._marker not in (proc / "environ").read_bytes().split(b"\0"):
+                        continue
+                    for line in (proc / "status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+    def __enter__(self) -> ProviderMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def api_requests(emulator: EmulatorProcess) -> int:
+    count: int = httpx.get(emulator.control_url + "/stats").json()["apiRequests"]
+    return count
+
+
+def run_command(project: PulumiProject, emulator: EmulatorProcess, command: str) -> Run:
+    action: Callable[[], object] = {
+        "up": project.up,
+        "preview": project.preview,
+        "refresh": project.refresh,
+        "destroy": project.destroy,
+    }[command]
+    before = api_requests(emulator)
+    with ProviderMemory(project.home) as memory:
+        started = time.perf_counter()
+        action()
+        seconds = time.perf_counter() - started
+    return Run(seconds, api_requests(emulator) - before, memory.peak_kb / 1024)
+
+
+@contextlib.contextmanager
+def stack(
+    workdir: Path, cli: Path, admin_key: str, *emulator_args: str
+) -> Iterator[tuple[PulumiProject, EmulatorProcess]]:
+    """A fresh project and stack against a fresh emulator run with ``emulator_args``."""
+    with EmulatorProcess("--admin-key", admin_key, *emulator_args) as emulator:
+        folder = Path(tempfile.mkdtemp(dir=workdir))
+        project = PulumiProject(
+            folder, cli, PROGRAM, base_url=emulator.base_url, admin_key=admin_key, stack="bench"
+        )
+        project.env.update(PULUMI_ENV)
+        try:
+            yield project, emulator
+        finally:
+            project.kill_leftover_processes()
+
+
+def scaling(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> None:
+    admin_key = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(12)
+    latency = latency_ms / 1000
+    unlimited = ("--rate-limit", "1000000", "--rate-window", "1", "--max-active-keys", "100000")
+    with stack(workdir, cli, admin_key, "--latency-ms", str(latency_ms), *unlimited) as (
+        project,
+        emulator,
+    ):
+        fixed: dict[str, float] = {}
+        project.config("bench:count", "0")
+        for command in COMMANDS:  # the engine's own cost: a stack with no keys
+            fixed[command] = run_command(project, emulator, command).seconds
+        print(f"\n## Stack scaling: real CLI, emulator latency {latency_ms:.0f} ms\n")
+        print(
+            "engine fixed cost (no keys): " + ", ".join(f"{c} {s:.2f} s" for c, s in fixed.items())
+        )
+        print(
+            "\n| N | command | wall s | bound s | ratio | HTTP calls/key | provider peak RSS MB |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for size in sizes:
+            project.config("bench:count", str(size))
+            for command in COMMANDS:
+                run = run_command(project, emulator, command)
+                bound = fixed[command] + size * latency / WORKERS
+                print(
+                    f"| {size} | {command} | {run.seconds:.2f} | {bound:.2f} "
+                    f"| {run.seconds / bound:.2f} | {run.api_calls / size:.2f} "
+                    f"| {run.peak_rss_mb:.0f} |",
+                    flush=True,
+                )
+
+
+def plain_httpx(sizes: list[int], latency_ms: float) -> None:
+    """The same creates and reads as a bare httpx loop with 4 workers: no Pulumi."""
+    admin_key = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(12)
+    latency = latency_ms / 1000
+    print(f"\n## Plain httpx, {WORKERS} workers, latency {latency_ms:.0f} ms\n")
+    print("| N | creates s | reads s | N x latency / 4 s |")
+    print("|---|---|---|---|")
+    with EmulatorProcess(
+        "--admin-key",
+        admin_key,
+        "--latency-ms",
+        str(latency_ms),
+        "--rate-limit",
+        "1000000",
+        "--max-active-keys",
+        "100000",
+    ) as emulator:
+        headers = {"Authorization": f"Bearer {admin_key}"}
+        with httpx.Client(base_url=emulator.base_url + "/", headers=headers) as http:
+
+            def create(index: int) -> str:
+                body = {"apiKeyType": "INFERENCE", "description": f"plain {index}"}
+                key_id: str = http.post("api_keys", json=body).json()["data"]["id"]
+                return key_id
+
+            def read(key_id: str) -> None:
+                http.get(f"api_keys/{key_id}").raise_for_status()
+
+            for size in sizes:
+                with ThreadPoolExecutor(WORKERS) as pool:
+                    started = time.perf_counter()
+                    ids = list(pool.map(create, range(size)))
+                    created = time.perf_counter() - started
+                    started = time.perf_counter()
+                    list(pool.map(read, ids))
+                    reads = time.perf_counter() - started
+                    list(pool.map(lambda k: http.delete("api_keys", params={"id": k}), ids))
+                print(
+                    f"| {size} | {created:.2f} | {reads:.2f} | {size * latency / WORKERS:.2f} |",
+                    flush=True,
+                )
+
+
+def rate_limited_creation(cli: Path, workdir: Path, size: int, limit: int, window: float) -> None:
+    """`pulumi up` of N keys when the service admits `limit` creations per `window`."""
+    admin_key = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(12)
+    rate = limit / window
+    with stack(
+        workdir, cli, admin_key, "--rate-limit", str(limit), "--rate-window", str(window)
+    ) as (project, emulator):
+        project.config("bench:count", str(size))
+        started = time.perf_counter()
+        done = project.up(check=False)
+        seconds = time.perf_counter() - started
+        created = len(project.resources())
+        calls = api_requests(emulator)
+        project.destroy()
+    print(f"\n## Creation under the rate limit ({limit} per {window:g} s = {rate:g}/s)\n")
+    print(
+        f"up of {size} keys: {seconds:.1f} s; N / rate = {size / rate:.1f} s; "
+        f"ratio {seconds / (size / rate):.2f}; exit code {done.returncode}; "
+        f"{created} keys in state; {calls} API calls (429s included)"
+    )
+
+
+STARTUP_PROBE = """
+import base64, sys, time
+started = time.perf_counter()
+import pulumi.dynamic
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+import dill
+server_ready = time.perf_counter()
+provider = dill.loads(base64.b64decode(sys.argv[1]))
+provider.configure(ConfigureRequest(Config({"venice:apiKey": "VENICE_ADMIN_KEY_x",
+    "venice:baseUrl": "http://127.0.0.1:9/api/v1"}, "venice")))
+provider.client()
+ours = time.perf_counter()
+import pulumi_venice.wallet
+pulumi_venice.wallet.wallet_account("0x" + "11" * 32)
+web3 = time.perf_counter()
+print(server_ready - started, ours - server_ready, web3 - ours)
+"""
+
+
+def startup(repeat: int = 5) -> None:
+    """Time to import and configure the provider in a fresh process (median of runs)."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from pulumi_venice import ApiKeyProvider
+
+    serialized = serialize_provider(ApiKeyProvider())
+    base64.b64decode(serialized)  # it is the engine's form: base64 of a dill pickle
+    samples = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", STARTUP_PROBE, serialized],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("VENICE_")},
+        ).stdout.split()
+        samples.append([float(x) * 1000 for x in out])
+    samples.sort(key=lambda s: s[1])
+    server, ours, web3 = samples[len(samples) // 2]
+    print("\n## Provider start-up (fresh process, median of 5)\n")
+    print(f"Pulumi's dynamic-provider server imports (pulumi.dynamic, dill): {server:.0f} ms")
+    print(f"our provider: unpickle + import + configure + client: {ours:.0f} ms")
+    print(f"first Web3 key only (eth-account import + wallet): {web3:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--sizes", default="10,100,500")
+    parser.add_argument("--rate-keys", type=int, default=200, help="keys for the rate-limit run")
+    parser.add_argument("--rate-limit", type=int, default=50, help="creations per window")
+    parser.add_argument("--rate-window", type=float, default=10.0, help="window in seconds")
+    parser.add_argument(
+        "--pulumi-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment for the CLI, e.g. PULUMI_SKIP_CHECKPOINTS=true to see the engine's share",
+    )
+    parser.add_argument("--skip", default="", help="parts to skip: scaling,httpx,rate,startup")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    skip = set(args.skip.split(","))
+    PULUMI_ENV.update(item.split("=", 1) for item in args.pulumi_env)
+    print(
+        f"# pulumi-venice stack benchmark ({time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{os.cpu_count()} CPUs, CLI environment {PULUMI_ENV or 'unchanged'})"
+    )
+    if "startup" not in skip:
+        startup()
+    cli = ensure_cli()
+    with tempfile.TemporaryDirectory(prefix="venice-bench-") as temporary:
+        workdir = Path(temporary)
+        if "scaling" not in skip:
+            scaling(cli, workdir, sizes, args.latency_ms)
+        if "httpx" not in skip:
+            plain_httpx(sizes, args.latency_ms)
+        if "rate" not in skip:
+            rate_limited_creation(cli, workdir, args.rate_keys, args.rate_limit, args.rate_window)
+
+
+if __name__ == "__main__":
+    main()
