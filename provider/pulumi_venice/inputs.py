@@ -18,6 +18,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from . import rotation
 from .models import (
     LIMIT_CURRENCIES,
     MAX_CONSUMPTION_LIMIT,
@@ -50,10 +51,22 @@ UPDATE_FIELDS: Final[tuple[str, ...]] = (
     "limit_period",
     "model_privacy",
 )
+# Rotation policy (rotation.py): the provider acts on them; Venice never sees them.
+POLICY_FIELDS: Final[tuple[str, ...]] = (
+    "expires_after",
+    "rotate_after",
+    "renew_before",
+    "retire_grace",
+)
 # Inputs that matter only when the key is created (bringing an existing key in).
 CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key", "wallet_private_key")
 # Outputs the resource declares (as None) so that Pulumi resolves them.
-OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = ("api_key", "last6_chars", "created_at")
+OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = (
+    "api_key",
+    "last6_chars",
+    "created_at",
+    "retiring_key_id",
+)
 SECRET_INPUTS: Final[frozenset[str]] = frozenset({"import_api_key", "wallet_private_key"})
 
 DEFAULT_LIMIT_PERIOD: Final = "EPOCH"  # Venice's documented default
@@ -106,6 +119,48 @@ class BaseKeySettings(BaseModel):
     limit_period: LimitPeriod = DEFAULT_LIMIT_PERIOD
     model_privacy: ModelPrivacy = DEFAULT_MODEL_PRIVACY
     keepers: dict[str, str] = Field(default_factory=dict)
+    expires_after: str | None = None
+    rotate_after: str | None = None
+    renew_before: str | None = None
+    retire_grace: str | None = None
+
+    @field_validator(*POLICY_FIELDS, mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> str | None:
+        return None if value is None else rotation.normalize_duration(value)
+
+    def policy_failures(self) -> list[tuple[str, str]]:
+        """Rules between the rotation inputs, each naming its field."""
+        failures: list[tuple[str, str]] = []
+        if self.expires_after and self.expires_at:
+            failures.append(
+                ("expires_after", "expires_after and expires_at cannot both be set: choose one")
+            )
+        if self.renew_before and not self.expires_after:
+            failures.append(
+                (
+                    "renew_before",
+                    "renew_before needs expires_after (for example 90d): a key replaced "
+                    "ahead of a fixed expires_at would get the same expiry",
+                )
+            )
+        elif self.renew_before and self.expires_after:
+            window = rotation.parse_duration(self.renew_before)
+            if window >= rotation.parse_duration(self.expires_after):
+                failures.append(
+                    (
+                        "renew_before",
+                        f"renew_before ({self.renew_before}) must be shorter than "
+                        f"expires_after ({self.expires_after}), or every key would be due at once",
+                    )
+                )
+        return failures
+
+    def expiry_at_creation(self, at: datetime) -> str | None:
+        """The ``expiresAt`` to create the key with (``expires_after`` counts from ``at``)."""
+        if self.expires_after:
+            return format_expiry(at + rotation.parse_duration(self.expires_after))
+        return self.expires_at
 
     @field_validator("description")
     @classmethod
@@ -133,14 +188,15 @@ class BaseKeySettings(BaseModel):
                 "must be an ISO 8601 date (2026-12-31) or a timestamp with a time zone "
                 "(2026-12-31T23:59:59Z), or empty for no expiry"
             ) from None
-        if instant <= datetime.now(UTC):
+        if instant <= rotation.now():
             raise ValueError("must be in the future (Venice deletes expired keys)")
         return value if _DATE_ONLY.match(value) else format_expiry(instant)
 
     def to_inputs(self) -> dict[str, Any]:
-        """The normalized inputs Pulumi stores (create-only fields only when set)."""
-        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS))
-        for name in CREATE_ONLY_FIELDS:
+        """The normalized inputs Pulumi stores (create-only and rotation fields only
+        when set)."""
+        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS + POLICY_FIELDS))
+        for name in CREATE_ONLY_FIELDS + POLICY_FIELDS:
             if getattr(self, name, None) is not None:
                 inputs[name] = getattr(self, name)
         return inputs
@@ -191,6 +247,7 @@ _PLACEHOLDERS: Final[dict[str, Any]] = {
     "import_api_key": None,
     "wallet_private_key": None,
     "address": None,
+    **dict.fromkeys(POLICY_FIELDS),
 }
 
 
@@ -277,6 +334,7 @@ def check_inputs(
             reasons.setdefault(field, []).append(_reason(error, settings_type))
         failures.extend((field, "; ".join(texts)) for field, texts in reasons.items())
         return dict(props), failures
+    failures.extend(settings.policy_failures())
     inputs = settings.to_inputs()
     inputs.update({k: props[k] for k in unknown})
     return inputs, failures
@@ -318,7 +376,10 @@ def changed_fields(
     """The fields that differ between the stored outputs and the new inputs,
     and those of them that force a new key. An unknown counts as a change."""
     changed: list[str] = []
-    for name in replace_fields + UPDATE_FIELDS:
+    relative_expiry = news.get("expires_after") is not None
+    for name in replace_fields + UPDATE_FIELDS + POLICY_FIELDS:
+        if name == "expires_at" and relative_expiry:
+            continue  # set once, at creation, from expires_after
         new = unwrap_secrets(news.get(name))
         if contains_unknown(new) or not _same(name, unwrap_secrets(olds.get(name)), new):
             changed.append(name)

@@ -17,9 +17,11 @@ and no message raised here contains it.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, Final, TypeVar
 
 from pulumi.dynamic import (
@@ -34,6 +36,7 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime.rpc import wrap_rpc_secret
 
+from . import rotation
 from .client import VeniceClient
 from .config import (
     CONFIG_KEYS,
@@ -51,11 +54,15 @@ from .errors import (
     VeniceError,
 )
 from .inputs import (
+    POLICY_FIELDS,
     REPLACE_FIELDS,
     BaseKeySettings,
     KeySettings,
     changed_fields,
     check_inputs,
+    contains_unknown,
+    format_expiry,
+    parse_expiry,
     unwrap_secrets,
 )
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
@@ -159,11 +166,13 @@ def remove_marked(client: VeniceClient, markers: set[str]) -> None:
                 client.delete_key(key.id)
 
 
-def create_request(settings: BaseKeySettings, description: str) -> CreateApiKeyRequest:
+def create_request(
+    settings: BaseKeySettings, description: str, expires_at: str | None
+) -> CreateApiKeyRequest:
     return CreateApiKeyRequest(
         api_key_type=settings.api_key_type,
         description=description,
-        expires_at=settings.expires_at,
+        expires_at=expires_at,
         consumption_limit=settings.consumption_limit.to_wire(),
         limit_period=settings.limit_period,
         model_privacy=settings.model_privacy,
@@ -205,6 +214,16 @@ def create_exactly_once(
     return created
 
 
+def _fingerprint(props: Mapping[str, Any]) -> str:
+    """The identity of a resource's inputs, as diff and create both see them."""
+    plain = {k: unwrap_secrets(v) for k, v in props.items() if k != "__provider"}
+    return json.dumps(plain, sort_keys=True, default=str)
+
+
+def _without(values: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != name}
+
+
 def _secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
     value = unwrap_secrets(props.get(name))
     return value if isinstance(value, str) else None
@@ -229,6 +248,8 @@ class ApiKeyProvider(ResourceProvider):
         self._settings: ProviderSettings | None = None
         self._client: VeniceClient | None = None
         self._directory: KeyDirectory | None = None
+        self._retirements: dict[str, timedelta] = {}  # old key id -> its grace period
+        self._replaced: dict[str, list[str]] = {}  # new key's inputs -> old key ids
 
     def __getstate__(self) -> dict[str, Any]:
         # Nothing of an instance is pickled: no credential, no client, no lock.
@@ -310,10 +331,20 @@ class ApiKeyProvider(ResourceProvider):
         inputs, failures = self._check_inputs(news)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed, replaces = changed_fields(olds, news, self.replace_fields)
+        known = {k: unwrap_secrets(v) for k, v in news.items() if not contains_unknown(v)}
+        due = rotation.rotation_reason(unwrap_secrets(olds), known, rotation.now())
+        if due is not None and due not in replaces:
+            replaces.append(due)
+        if replaces:
+            self._note_replacement(id_, news)
+        # The new key is always made before the old one is retired.
         return DiffResult(
-            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+            changes=bool(changed or replaces),
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -322,20 +353,21 @@ class ApiKeyProvider(ResourceProvider):
             return self._import(settings)
         client = self.client()
         self._changing_keys()
+        expires_at = settings.expiry_at_creation(rotation.now())
         created = create_exactly_once(
-            lambda marker: client.create_key(create_request(settings, marker)), client
+            lambda marker: client.create_key(create_request(settings, marker, expires_at)),
+            client,
         )
         # From here on the key exists: whatever fails, its id and secret must
         # reach Pulumi's state, or the key would be orphaned. The PATCH gives
         # the key its real description and answers with the stored key (the
         # create answer's echo of the limits is unreliable).
         try:
-            record = client.update_key(self._update_request(created.id, settings))
+            record = client.update_key(self._update_request(created.id, settings, expires_at))
         except VeniceApiError:
             record = record_from_created(created)  # the next up corrects the description
-        return CreateResult(
-            created.id, outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
-        )
+        outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        return CreateResult(created.id, {**outputs, **self._created_extras(props)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -349,23 +381,36 @@ class ApiKeyProvider(ResourceProvider):
         return ReadResult(
             id_,
             {**outputs_from(record, api_key=_secret(props), keepers=keepers), **extra},
-            {**inputs_from(record, keepers), **extra},
+            {**inputs_from(record, keepers), **_without(extra, "retiring_key_id")},
         )
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         settings = self._settings_from(news)
         client = self._manager(f"update API key {id_}", olds)
         self._changing_keys()
+        expiry = rotation.expected_expiry(olds, news) if settings.expires_after else None
+        expires_at = format_expiry(expiry) if expiry is not None else settings.expires_at
         # The PATCH answers with the key as stored: no read-back needed.
-        record = client.update_key(self._update_request(id_, settings))
+        record = client.update_key(self._update_request(id_, settings, expires_at))
         outputs = outputs_from(record, api_key=_secret(olds), keepers=settings.keepers)
-        return UpdateResult({**outputs, **self._extra_outputs(news)})
+        extra = self._extra_outputs(news)
+        extra["retiring_key_id"] = unwrap_secrets(olds.get("retiring_key_id"))
+        return UpdateResult({**outputs, **extra})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Revoke the key; when it is being replaced and ``retire_grace`` is set,
+        give it that long to live instead. Destroying a key also revokes the key
+        it replaced, if that one is still in its grace period."""
         client = self._manager(f"delete API key {id_}", props)
         self._changing_keys()
-        with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
-            client.delete_key(id_)
+        grace = self._take_retirement(id_)
+        if grace is not None:
+            self._retire(client, id_, props, grace)
+            return
+        retiring = unwrap_secrets(props.get("retiring_key_id"))
+        for key_id in (id_, retiring) if isinstance(retiring, str) else (id_,):
+            with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
+                client.delete_key(key_id)
 
     # -- hooks for other kinds of keys -----------------------------------------
 
@@ -377,9 +422,49 @@ class ApiKeyProvider(ResourceProvider):
     def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
         return validated(props, self._check_inputs, self.settings_type)
 
-    def _extra_outputs(self, _props: Mapping[str, Any]) -> dict[str, Any]:
-        """Outputs beyond those of every key (none for an ordinary key)."""
-        return {}
+    def _extra_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs carried from the inputs or the state: the rotation policy and
+        the key this one replaced (subclasses add their own)."""
+        names = (*POLICY_FIELDS, "retiring_key_id")
+        return {name: unwrap_secrets(props[name]) for name in names if name in props}
+
+    def _created_extras(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """``_extra_outputs`` of a new key: which key it replaces, if it replaces one."""
+        return {**self._extra_outputs(props), "retiring_key_id": self._take_replaced(props)}
+
+    # -- replacement and retirement ---------------------------------------------
+    #
+    # Pulumi replaces a key in three calls to this process: diff (which decides
+    # the replacement and knows the old id), create (the new key, whose inputs
+    # are the ones diff saw) and delete (the old key). A delete that no diff
+    # announced, as in `pulumi destroy`, revokes at once.
+
+    def _note_replacement(self, old_id: str, news: Mapping[str, Any]) -> None:
+        grace = unwrap_secrets(news.get("retire_grace"))
+        with self._lock:
+            if isinstance(grace, str):
+                self._retirements[old_id] = rotation.parse_duration(grace)
+            self._replaced.setdefault(_fingerprint(news), []).append(old_id)
+
+    def _take_replaced(self, props: Mapping[str, Any]) -> str | None:
+        with self._lock:
+            waiting = self._replaced.get(_fingerprint(props))
+            return waiting.pop(0) if waiting else None
+
+    def _take_retirement(self, key_id: str) -> timedelta | None:
+        with self._lock:
+            return self._retirements.pop(key_id, None)
+
+    def _retire(
+        self, client: VeniceClient, key_id: str, props: Mapping[str, Any], grace: timedelta
+    ) -> None:
+        """Let a replaced key live ``grace`` longer (never past its own expiry)."""
+        retire_at = rotation.now() + grace
+        current = unwrap_secrets(props.get("expires_at"))
+        if isinstance(current, str) and parse_expiry(current) <= retire_at:
+            return  # it expires within the grace period anyway
+        with contextlib.suppress(KeyNotFoundError):
+            client.update_key(UpdateApiKeyRequest(id=key_id, expires_at=format_expiry(retire_at)))
 
     def _manager(self, _operation: str, _props: Mapping[str, Any]) -> VeniceClient:
         """The client that reads, updates and deletes an existing key."""
@@ -388,12 +473,14 @@ class ApiKeyProvider(ResourceProvider):
     # -- helpers ------------------------------------------------------------
 
     @staticmethod
-    def _update_request(id_: str, settings: BaseKeySettings) -> UpdateApiKeyRequest:
+    def _update_request(
+        id_: str, settings: BaseKeySettings, expires_at: str | None
+    ) -> UpdateApiKeyRequest:
         """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
         return UpdateApiKeyRequest(
             id=id_,
             description=settings.description,
-            expires_at=settings.expires_at,
+            expires_at=expires_at,
             consumption_limit=settings.consumption_limit.to_wire(),
             limit_period=settings.limit_period,
             model_privacy=settings.model_privacy,
@@ -422,6 +509,6 @@ class ApiKeyProvider(ResourceProvider):
             )
         changed, _ = changed_fields(inputs_from(record, settings.keepers), settings.to_inputs())
         if changed:
-            client.update_key(self._update_request(key_id, settings))
+            client.update_key(self._update_request(key_id, settings, settings.expires_at))
             record = client.get_key(key_id)
         return CreateResult(key_id, outputs_from(record, api_key=secret, keepers=settings.keepers))

@@ -49,6 +49,14 @@ class ApiKeyArgs:
     limit_period: pulumi.Input[str] | None = None
     model_privacy: pulumi.Input[str] | None = None
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    expires_after: pulumi.Input[str] | float | None = None
+    """The key expires this long after it is created (``90d``); instead of expires_at."""
+    rotate_after: pulumi.Input[str] | float | None = None
+    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
+    renew_before: pulumi.Input[str] | float | None = None
+    """Replace the key this long before it expires (needs expires_after)."""
+    retire_grace: pulumi.Input[str] | float | None = None
+    """On replacement, let the old key live this long instead of revoking it at once."""
     import_id: pulumi.Input[str] | None = None
     import_api_key: pulumi.Input[str] | None = None
 
@@ -92,6 +100,14 @@ class Web3ApiKeyArgs:
     limit_period: pulumi.Input[str] | None = None
     model_privacy: pulumi.Input[str] | None = None
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    expires_after: pulumi.Input[str] | float | None = None
+    """The key expires this long after it is created (``90d``); instead of expires_at."""
+    rotate_after: pulumi.Input[str] | float | None = None
+    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
+    renew_before: pulumi.Input[str] | float | None = None
+    """Replace the key this long before it expires (needs expires_after)."""
+    retire_grace: pulumi.Input[str] | float | None = None
+    """On replacement, let the old key live this long instead of revoking it at once."""
 
 
 SECRET_INPUTS = ("import_api_key", "wallet_private_key")
@@ -152,6 +168,9 @@ class KeyOutputs:
     limit_period: pulumi.Output[str]
     model_privacy: pulumi.Output[str]
     keepers: pulumi.Output[dict[str, str]]
+    retiring_key_id: pulumi.Output[str | None]
+    """The key this one replaced, while it may still be in its retire_grace
+    period (destroying this key revokes that one too)."""
 
 
 class ApiKey(pulumi.dynamic.Resource, KeyOutputs, module="venice", name="ApiKey"):

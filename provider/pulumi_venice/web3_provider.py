@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import CreateResult
 
+from . import rotation
 from .client import VeniceClient
 from .errors import (
     ConfigurationError,
@@ -44,7 +45,7 @@ from .inputs import (
     check_web3_inputs,
     unwrap_secrets,
 )
-from .models import CreatedApiKey, Web3CreateApiKeyRequest
+from .models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
 from .provider import (
     ApiKeyProvider,
     InputError,
@@ -79,9 +80,11 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         admin = self._admin_client_or_none()
         self._changing_keys()
         public = self.client_for(None)
+        expires_at = settings.expiry_at_creation(rotation.now())
 
         def post(description: str) -> CreatedApiKey:
-            return self._signed_create(public, account, settings, description)
+            request = create_request(settings, description, expires_at)
+            return self._signed_create(public, account, request)
 
         if admin is not None:
             # With an admin key of the wallet's account, a lost answer is
@@ -94,9 +97,10 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         record = record_from_created(created)
         if manager is not None:
             with contextlib.suppress(VeniceApiError):
-                record = manager.update_key(self._update_request(created.id, settings))
+                record = manager.update_key(self._update_request(created.id, settings, expires_at))
         outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
-        return CreateResult(created.id, {**outputs, "address": account.address})
+        extras = {**self._created_extras(props), "address": account.address}
+        return CreateResult(created.id, {**outputs, **extras})
 
     @staticmethod
     def _create_unchecked(post: Callable[[str], CreatedApiKey], description: str) -> CreatedApiKey:
@@ -115,17 +119,17 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         self,
         public: VeniceClient,
         account: LocalAccount,
-        settings: Web3KeySettings,
-        description: str,
+        key: CreateApiKeyRequest,
     ) -> CreatedApiKey:
-        """Fetch a token, sign it, post it: once more if the token expired meanwhile."""
+        """Fetch a token, sign it, post it with the key's settings: once more if the
+        token expired meanwhile."""
         for attempt in (1, 2):
             token = public.web3_token()
             request = Web3CreateApiKeyRequest(
                 address=account.address,
                 signature=sign_token(account, token),
                 token=token,
-                **create_request(settings, description).model_dump(exclude_unset=True),
+                **key.model_dump(exclude_unset=True),
             )
             try:
                 return public.create_web3_key(request)
@@ -143,7 +147,7 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         return check_web3_inputs(news)
 
     def _extra_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {"address": unwrap_secrets(props.get("address"))}
+        return {**super()._extra_outputs(props), "address": unwrap_secrets(props.get("address"))}
 
     def _admin_client_or_none(self) -> VeniceClient | None:
         return self.client() if self.settings().api_key else None

@@ -197,6 +197,7 @@ class Backend:
         self.limits = limits or Limits()
         self._state_file = state_file
         self._clock = clock
+        self.clock_offset = timedelta()  # a test aid: jump ahead in time (set_clock_offset)
         self._keys: dict[str, StoredKey] = {}
         self._ids_by_secret: dict[str, str] = {}  # authentication in O(1), not O(keys)
         self._creations: dict[str, deque[float]] = {}
@@ -207,6 +208,17 @@ class Backend:
         for admin_key in admin_keys:
             self._add_bootstrap_admin(admin_key)
         self._save()
+
+    # -- the clock --------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The emulator's time: the clock plus the test offset."""
+        return self._clock() + self.clock_offset
+
+    def set_clock_offset(self, offset: timedelta) -> None:
+        """Move the emulator's time (expiry, createdAt) by ``offset`` from the real clock."""
+        with self._lock:
+            self.clock_offset = offset
 
     # -- persistence -----------------------------------------------------------
 
@@ -239,7 +251,7 @@ class Backend:
                 api_key_type="ADMIN",
                 description="Emulator admin key",
                 account=DEFAULT_ACCOUNT,
-                created_at=iso(self._clock()),
+                created_at=iso(self.now()),
             )
         )
 
@@ -258,11 +270,11 @@ class Backend:
         with self._lock:
             key_id = self._ids_by_secret.get(token)
             key = self._keys.get(key_id) if key_id is not None else None
-            if scheme.lower() != "bearer" or key is None or key.expired(self._clock()):
+            if scheme.lower() != "bearer" or key is None or key.expired(self.now()):
                 raise ApiError(401, AUTH_FAILED)
             if admin and key.api_key_type != "ADMIN":
                 raise ApiError(401, ADMIN_REQUIRED)
-            key.last_used_at = iso(self._clock())
+            key.last_used_at = iso(self.now())
             return key
 
     # -- the operations ----------------------------------------------------------
@@ -312,7 +324,7 @@ class Backend:
             self._save()
 
     def rate_limits(self, caller: StoredKey) -> RateLimits:
-        now = self._clock()
+        now = self.now()
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return RateLimits(
             access_permitted=True,
@@ -363,12 +375,12 @@ class Backend:
     # -- rules -------------------------------------------------------------
 
     def _active(self, account: str) -> list[StoredKey]:
-        now = self._clock()
+        now = self.now()
         return [k for k in self._keys.values() if k.account == account and not k.expired(now)]
 
     def _find(self, account: str, key_id: str, not_found: str) -> StoredKey:
         key = self._keys.get(key_id)
-        if key is None or key.account != account or key.expired(self._clock()):
+        if key is None or key.account != account or key.expired(self.now()):
             raise ApiError(400, not_found)
         return key
 
@@ -376,7 +388,7 @@ class Backend:
         if not value:
             return None
         instant = parse_iso(value)
-        if instant <= self._clock():
+        if instant <= self.now():
             raise ApiError(
                 400,
                 INVALID_REQUEST,
@@ -418,7 +430,7 @@ class Backend:
                 api_key_type=request.api_key_type,
                 description=request.description,
                 account=account,
-                created_at=iso(self._clock()),
+                created_at=iso(self.now()),
                 expires_at=expires_at,
                 consumption_limit=limits.model_dump(),
                 limit_period=request.limit_period or "EPOCH",

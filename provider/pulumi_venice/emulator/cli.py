@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from ..rotation import parse_duration
 from .backend import Backend, Limits
 from .faults import FailRule, FaultInjector, FaultPlan
 from .server import EmulatorServer
@@ -68,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="lifetime of Web3 tokens (default 900)",
     )
+    parser.add_argument(
+        "--clock-offset",
+        default="0s",
+        metavar="DURATION",
+        help="a test aid: run the emulator's clock this far ahead, e.g. 31d (default 0s); "
+        'POST /_emulator/clock {"offset": ...} moves it later',
+    )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--latency-ms", type=float, default=0.0, help="delay every call")
     faults.add_argument(
@@ -117,6 +125,7 @@ def build_server(args: argparse.Namespace) -> EmulatorServer:
         staked_wallets=args.staked_wallet,
         token_ttl_seconds=args.token_ttl,
     )
+    backend.set_clock_offset(parse_duration(args.clock_offset))
     plan = FaultPlan(
         fail=[FailRule(args.fail_status, args.fail_next)] if args.fail_next else [],
         latency_ms=args.latency_ms,

@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from .backend import ApiError, Backend
+from ..rotation import parse_duration
+from .backend import ApiError, Backend, iso
 from .faults import ERROR_TEXTS, FaultInjector
 
 API_PREFIX: Final = "/api/v1"
@@ -250,6 +251,15 @@ class _Handler(BaseHTTPRequestHandler):
 
             faults.replace(FaultPlan())
             return 200, faults.describe(), {}
+        if (method, path) == ("POST", "/clock"):
+            # A test aid: {"offset": "31d"} moves the emulator's time ahead.
+            body = _json_body(raw_body)
+            try:
+                offset = parse_duration(body.get("offset", 0) if isinstance(body, dict) else None)
+            except ValueError as exc:
+                raise ApiError(400, f"Bad clock offset: offset {exc}") from None
+            self.server.backend.set_clock_offset(offset)
+            return 200, {"now": iso(self.server.backend.now())}, {}
         if (method, path) == ("GET", "/keys"):
             keys = [
                 {

@@ -1,0 +1,238 @@
+"""Rotation rules (age, renewal window, expiry, grace, destroy during grace),
+driven as Pulumi's server drives the provider, against the emulator, with
+the provider's and the emulator's clocks moved ahead together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
+from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.inputs import UNKNOWN, check_inputs, parse_expiry
+from pulumi_venice.rotation import CLOCK_OFFSET_ENV, now, parse_duration
+
+Jump = Callable[[str], None]
+
+
+@pytest.fixture
+def jump(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorThread) -> Jump:
+    """Move both clocks (the provider's test aid and the emulator's) to ``offset`` ahead."""
+
+    def to(offset: str) -> None:
+        monkeypatch.setenv(CLOCK_OFFSET_ENV, offset)
+        emulator.server.backend.set_clock_offset(parse_duration(offset))
+
+    return to
+
+
+def create(provider: ApiKeyProvider, **props: Any) -> tuple[str, dict[str, Any]]:
+    news = {"api_key_type": "INFERENCE", "description": "rotating", **props}
+    inputs, failures = check_inputs(news)
+    assert failures == []
+    result = provider.create(inputs)
+    assert result.id is not None and result.outs is not None
+    return result.id, {**inputs, **result.outs}
+
+
+def inputs_of(**props: Any) -> dict[str, Any]:
+    inputs, failures = check_inputs(
+        {"api_key_type": "INFERENCE", "description": "rotating", **props}
+    )
+    assert failures == []
+    return inputs
+
+
+def replace(
+    provider: ApiKeyProvider, old_id: str, olds: dict[str, Any], news: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """What the engine does for a replacement: diff, create the new key, delete the old."""
+    diff = provider.diff(old_id, olds, news)
+    assert diff.replaces, "the key should be due for replacement"
+    assert diff.delete_before_replace is False  # the new key first
+    result = provider.create(news)
+    assert result.id is not None and result.outs is not None
+    provider.delete(old_id, olds)
+    return result.id, {**news, **result.outs}
+
+
+def secret(props: dict[str, Any]) -> str:
+    from pulumi.runtime.rpc import unwrap_rpc_secret
+
+    value = unwrap_rpc_secret(props["api_key"])
+    assert isinstance(value, str)
+    return value
+
+
+def works(emulator: EmulatorThread, key_secret: str) -> bool:
+    with VeniceClient(emulator.base_url, key_secret) as own:
+        try:
+            own.rate_limits()
+        except AuthenticationError:
+            return False
+    return True
+
+
+# -- check --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("30d", "30d"), ("12H", "12h"), (30, "30d"), (1.5, "1.5d"), ("1d12h", "1d12h"), ("2w", "2w")],
+)
+def test_durations_are_normalized(given: object, stored: str) -> None:
+    assert inputs_of(rotate_after=given)["rotate_after"] == stored
+
+
+@pytest.mark.parametrize(
+    ("props", "field", "phrase"),
+    [
+        ({"rotate_after": "soon"}, "rotate_after", "must be a duration such as 30d"),
+        ({"rotate_after": "30s"}, "rotate_after", "at least 1m"),
+        ({"retire_grace": -1}, "retire_grace", "must be a duration"),
+        ({"retire_grace": True}, "retire_grace", "must be a duration"),
+        ({"renew_before": "7d"}, "renew_before", "needs expires_after"),
+        (
+            {"renew_before": "90d", "expires_after": "30d"},
+            "renew_before",
+            "must be shorter than expires_after",
+        ),
+        (
+            {"expires_after": "30d", "expires_at": "2099-01-01"},
+            "expires_after",
+            "cannot both be set",
+        ),
+    ],
+)
+def test_bad_rotation_inputs_are_refused_at_check(
+    props: dict[str, Any], field: str, phrase: str
+) -> None:
+    _, failures = check_inputs({"api_key_type": "INFERENCE", "description": "x", **props})
+    assert [name for name, _ in failures] == [field]
+    assert phrase in failures[0][1]
+
+
+def test_the_clock_offset_moves_the_provider_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CLOCK_OFFSET_ENV, "10d")
+    assert now() - now({}) > timedelta(days=9, hours=23)
+
+
+# -- the rules ------------------------------------------------------------------
+
+
+def test_a_key_older_than_rotate_after_is_replaced(provider: ApiKeyProvider, jump: Jump) -> None:
+    key_id, olds = create(provider, rotate_after="30d")
+    news = inputs_of(rotate_after="30d")
+    assert provider.diff(key_id, olds, news).replaces == []
+    jump("29d")
+    assert provider.diff(key_id, olds, news).replaces == []
+    jump("31d")
+    diff = provider.diff(key_id, olds, news)
+    assert diff.replaces == ["rotate_after"] and diff.changes
+
+
+def test_a_key_close_to_its_expiry_is_renewed(provider: ApiKeyProvider, jump: Jump) -> None:
+    key_id, olds = create(provider, expires_after="90d", renew_before="7d")
+    expiry = parse_expiry(olds["expires_at"])
+    assert abs(expiry - (now() + timedelta(days=90))) < timedelta(minutes=1)
+    news = inputs_of(expires_after="90d", renew_before="7d")
+    jump("82d")
+    assert provider.diff(key_id, olds, news).replaces == []
+    jump("84d")
+    assert provider.diff(key_id, olds, news).replaces == ["renew_before"]
+    new_id, new = replace(provider, key_id, olds, news)
+    assert parse_expiry(new["expires_at"]) - parse_expiry(olds["expires_at"]) > timedelta(days=80)
+
+
+def test_an_expired_key_is_replaced_by_up(
+    provider: ApiKeyProvider, jump: Jump, emulator: EmulatorThread
+) -> None:
+    key_id, olds = create(provider, expires_after="10d")
+    news = inputs_of(expires_after="10d")
+    jump("11d")  # Venice has deleted it
+    assert provider.diff(key_id, olds, news).replaces == ["expires_at"]
+    new_id, new = replace(provider, key_id, olds, news)  # the old key's delete: already gone
+    assert new_id != key_id and works(emulator, secret(new))
+
+
+def test_without_grace_the_old_key_is_revoked_at_once(
+    provider: ApiKeyProvider, jump: Jump, emulator: EmulatorThread
+) -> None:
+    key_id, olds = create(provider, rotate_after="30d")
+    jump("31d")
+    new_id, new = replace(provider, key_id, olds, inputs_of(rotate_after="30d"))
+    assert not works(emulator, secret(olds))
+    assert works(emulator, secret(new))
+    assert new["retiring_key_id"] == key_id
+
+
+def test_with_grace_the_old_key_lives_until_the_grace_ends(
+    provider: ApiKeyProvider, jump: Jump, emulator: EmulatorThread, client: VeniceClient
+) -> None:
+    props = {"rotate_after": "30d", "retire_grace": "2d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    new_id, new = replace(provider, key_id, olds, inputs_of(**props))
+    assert works(emulator, secret(olds)) and works(emulator, secret(new))
+    old_expiry = parse_expiry(client.get_key(key_id).expires_at or "")
+    assert abs(old_expiry - (now() + timedelta(days=2))) < timedelta(minutes=1)
+    jump("32d")
+    assert works(emulator, secret(olds))
+    jump("33d1m")
+    assert not works(emulator, secret(olds))  # the grace is over: Venice let it expire
+    assert works(emulator, secret(new))
+
+
+def test_destroy_during_grace_revokes_both_keys(
+    provider: ApiKeyProvider, jump: Jump, emulator: EmulatorThread
+) -> None:
+    props = {"rotate_after": "30d", "retire_grace": "7d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    new_id, new = replace(provider, key_id, olds, inputs_of(**props))
+    assert works(emulator, secret(olds))
+    provider.delete(new_id, new)  # `pulumi destroy`: no diff announced a replacement
+    assert not works(emulator, secret(new))
+    assert not works(emulator, secret(olds))
+
+
+def test_grace_never_extends_a_key_past_its_own_expiry(
+    provider: ApiKeyProvider, jump: Jump, client: VeniceClient
+) -> None:
+    props = {"expires_after": "40d", "rotate_after": "30d", "retire_grace": "30d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    replace(provider, key_id, olds, inputs_of(**props))
+    assert client.get_key(key_id).expires_at == olds["expires_at"]
+
+
+def test_changing_the_policy_updates_in_place(provider: ApiKeyProvider) -> None:
+    key_id, olds = create(provider, rotate_after="30d")
+    news = inputs_of(rotate_after="60d", retire_grace="1d")
+    diff = provider.diff(key_id, olds, news)
+    assert diff.changes and diff.replaces == []
+    outs = provider.update(key_id, olds, news).outs or {}
+    assert outs["rotate_after"] == "60d" and outs["retire_grace"] == "1d"
+    assert provider.diff(key_id, {**news, **outs}, news).changes is False
+
+
+def test_a_refresh_keeps_the_policy_and_the_retiring_key(
+    provider: ApiKeyProvider, jump: Jump
+) -> None:
+    props = {"rotate_after": "30d", "retire_grace": "1d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    new_id, new = replace(provider, key_id, olds, inputs_of(**props))
+    read = provider.read(new_id, new)
+    assert (read.outs or {})["retiring_key_id"] == key_id
+    assert (read.outs or {})["rotate_after"] == "30d"
+    assert "retiring_key_id" not in (read.inputs or {})
+
+
+def test_an_unknown_policy_at_preview_does_not_break_diff(provider: ApiKeyProvider) -> None:
+    key_id, olds = create(provider, rotate_after="30d")
+    diff = provider.diff(key_id, olds, {**inputs_of(), "rotate_after": UNKNOWN})
+    assert diff.changes and diff.replaces == []
