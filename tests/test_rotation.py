@@ -143,7 +143,7 @@ def test_a_key_close_to_its_expiry_is_renewed(provider: ApiKeyProvider, jump: Ju
     assert provider.diff(key_id, olds, news).replaces == []
     jump("84d")
     assert provider.diff(key_id, olds, news).replaces == ["renew_before"]
-    new_id, new = replace(provider, key_id, olds, news)
+    _new_id, new = replace(provider, key_id, olds, news)
     assert parse_expiry(new["expires_at"]) - parse_expiry(olds["expires_at"]) > timedelta(days=80)
 
 
@@ -163,7 +163,7 @@ def test_without_grace_the_old_key_is_revoked_at_once(
 ) -> None:
     key_id, olds = create(provider, rotate_after="30d")
     jump("31d")
-    new_id, new = replace(provider, key_id, olds, inputs_of(rotate_after="30d"))
+    _new_id, new = replace(provider, key_id, olds, inputs_of(rotate_after="30d"))
     assert not works(emulator, secret(olds))
     assert works(emulator, secret(new))
     assert new["retiring_key_id"] == key_id
@@ -175,7 +175,7 @@ def test_with_grace_the_old_key_lives_until_the_grace_ends(
     props = {"rotate_after": "30d", "retire_grace": "2d"}
     key_id, olds = create(provider, **props)
     jump("31d")
-    new_id, new = replace(provider, key_id, olds, inputs_of(**props))
+    _new_id, new = replace(provider, key_id, olds, inputs_of(**props))
     assert works(emulator, secret(olds)) and works(emulator, secret(new))
     old_expiry = parse_expiry(client.get_key(key_id).expires_at or "")
     assert abs(old_expiry - (now() + timedelta(days=2))) < timedelta(minutes=1)
