@@ -1,0 +1,36 @@
+"""A key rotated on a schedule, delivered to a consumer without downtime.
+
+Every 30 days (``rotate_after``) the next ``pulumi up`` makes a new key,
+writes its value into the consumer's file, and only then retires the old key:
+with ``retire_grace`` it stays valid 2 more days, so a consumer that picks up
+the new secret late keeps working. ``expires_after``/``renew_before`` also
+renew a key a week before Venice would expire it.
+"""
+
+import pulumi
+from secret_file import SecretFile
+
+import pulumi_venice as venice
+
+config = pulumi.Config()
+
+key = venice.ApiKey(
+    "rotating-key",
+    api_key_type="INFERENCE",
+    description="Rotated every 30 days (managed by Pulumi)",
+    rotate_after=config.get("rotateAfter") or "30d",
+    expires_after="90d",
+    renew_before="7d",
+    retire_grace=config.get("retireGrace") or "2d",
+)
+
+consumer = SecretFile(
+    "consumer-key-file",
+    path=config.get("keyFile") or "rotating-key.secret",
+    content=key.api_key,
+)
+
+pulumi.export("key_id", key.id)
+pulumi.export("retiring_key_id", key.retiring_key_id)
+pulumi.export("key_file", consumer.path)
+pulumi.export("key_file_sha256", consumer.sha256)

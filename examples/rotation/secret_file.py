@@ -1,0 +1,1 @@
+../secret-wiring/secret_file.py

@@ -1,0 +1,115 @@
+"""End to end: examples/rotation with the real CLI, across simulated clock
+jumps (VENICE_TEST_CLOCK_OFFSET for the provider, the emulator's own offset):
+rotation by age, renewal before expiry, the grace period, destroy during it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pulumi_venice import AuthenticationError, VeniceClient
+from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.rotation import CLOCK_OFFSET_ENV, parse_duration
+
+from .e2e import REPO, PulumiProject
+
+pytestmark = pytest.mark.e2e
+
+
+class RotationStack:
+    """examples/rotation, its consumer's file, and both clocks."""
+
+    def __init__(self, project: PulumiProject, emulator: EmulatorThread, key_file: Path) -> None:
+        self.project = project
+        self.emulator = emulator
+        self.key_file = key_file
+        project.config("venice-e2e:keyFile", str(key_file))
+
+    def jump(self, offset: str) -> None:
+        self.project.env[CLOCK_OFFSET_ENV] = offset
+        self.emulator.server.backend.set_clock_offset(parse_duration(offset))
+
+    def delivered(self) -> str:
+        return self.key_file.read_text(encoding="utf-8")
+
+    def works(self, secret: str) -> bool:
+        with VeniceClient(self.emulator.base_url, secret) as own:
+            try:
+                own.rate_limits()
+            except AuthenticationError:
+                return False
+        return True
+
+
+@pytest.fixture
+def stack(
+    project_factory: Callable[..., PulumiProject], emulator: EmulatorThread, tmp_path: Path
+) -> RotationStack:
+    project = project_factory(REPO / "examples" / "rotation")
+    return RotationStack(project, emulator, tmp_path / "consumer" / "venice.key")
+
+
+def test_rotation_by_age_with_a_grace_period(stack: RotationStack, admin_key: str) -> None:
+    project = stack.project
+    project.up()
+    first_id, first_secret = project.outputs()["key_id"], stack.delivered()
+    assert stack.works(first_secret)
+
+    stack.jump("29d")
+    assert "replace" not in project.preview().stdout  # not due yet
+
+    stack.jump("31d")
+    preview = project.preview().stdout
+    assert "+-" in preview and "rotating-key" in preview  # the preview shows the replacement
+    project.up()
+    outputs = project.outputs()
+    second_secret = stack.delivered()
+    assert outputs["key_id"] != first_id
+    assert outputs["retiring_key_id"] == first_id
+    assert second_secret != first_secret and stack.works(second_secret)
+    assert stack.works(first_secret)  # the grace period: the old key still works
+
+    stack.jump("32d")
+    project.up()  # nothing due: nothing changes
+    assert project.outputs()["key_id"] == outputs["key_id"]
+    assert stack.works(first_secret)
+
+    stack.jump("33d1h")  # past the 2-day grace: Venice let the old key expire
+    assert not stack.works(first_secret)
+    assert stack.works(second_secret)
+    project.refresh()
+    project.destroy()
+    assert not stack.works(second_secret)
+    project.assert_never_shown([first_secret, second_secret, admin_key])
+
+
+def test_renewal_before_expiry(stack: RotationStack) -> None:
+    project = stack.project
+    project.config("venice-e2e:rotateAfter", "365d")  # only the renewal window applies
+    project.up()
+    first_id = project.outputs()["key_id"]
+    stack.jump("82d")
+    project.up()
+    assert project.outputs()["key_id"] == first_id
+    stack.jump("84d")  # expires at 90d, renewed 7 days ahead
+    project.up()
+    assert project.outputs()["key_id"] != first_id
+    project.destroy()
+
+
+def test_destroy_during_the_grace_period_revokes_both_keys(
+    stack: RotationStack, emulator: EmulatorThread
+) -> None:
+    project = stack.project
+    project.up()
+    first_secret = stack.delivered()
+    stack.jump("31d")
+    project.up()
+    second_secret = stack.delivered()
+    assert stack.works(first_secret) and stack.works(second_secret)
+    project.destroy()
+    assert not stack.works(first_secret)
+    assert not stack.works(second_secret)
+    assert [k for k in emulator.server.backend.all_keys() if k.api_key_type == "INFERENCE"] == []
