@@ -3,12 +3,15 @@
 Resources: :class:`ApiKey` (keys created with an admin key) and
 :class:`Web3ApiKey` (keys created by a wallet's signature). Providers, for
 driving them directly: :class:`ApiKeyProvider`, :class:`Web3ApiKeyProvider`.
+Data functions: :func:`get_api_keys`, :func:`get_api_key`,
+:func:`get_rate_limits`, :func:`get_rate_limit_logs` (and ``*_output``
+forms). Clients for scripts: :class:`VeniceClient`, :class:`AsyncVeniceClient`.
 A local Venice API emulator lives in :mod:`pulumi_venice.emulator` (command
 ``venice-emulator``).
 """
 
 from ._version import __version__
-from .client import VeniceClient
+from .client import AsyncVeniceClient, VeniceClient
 from .config import ProviderSettings, resolve_settings
 from .errors import (
     AuthenticationError,
@@ -21,6 +24,19 @@ from .errors import (
     VeniceApiError,
     VeniceError,
 )
+from .functions import (
+    GetApiKeysResult,
+    GetRateLimitLogsResult,
+    get_api_key,
+    get_api_key_output,
+    get_api_keys,
+    get_api_keys_output,
+    get_rate_limit_logs,
+    get_rate_limit_logs_output,
+    get_rate_limits,
+    get_rate_limits_output,
+)
+from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
 from .provider import ApiKeyProvider
 from .resources import ApiKey, ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKey, Web3ApiKeyArgs
 from .web3_provider import Web3ApiKeyProvider
@@ -29,13 +45,19 @@ __all__ = [
     "ApiKey",
     "ApiKeyArgs",
     "ApiKeyProvider",
+    "ApiKeyRecord",
+    "AsyncVeniceClient",
     "AuthenticationError",
     "ConfigurationError",
     "ConsumptionLimitArgs",
+    "GetApiKeysResult",
+    "GetRateLimitLogsResult",
     "InvalidRequestError",
     "KeyNotFoundError",
     "ProviderSettings",
+    "RateLimitLogEntry",
     "RateLimitedError",
+    "RateLimits",
     "ServerError",
     "TransportError",
     "VeniceApiError",
@@ -45,5 +67,13 @@ __all__ = [
     "Web3ApiKeyArgs",
     "Web3ApiKeyProvider",
     "__version__",
+    "get_api_key",
+    "get_api_key_output",
+    "get_api_keys",
+    "get_api_keys_output",
+    "get_rate_limit_logs",
+    "get_rate_limit_logs_output",
+    "get_rate_limits",
+    "get_rate_limits_output",
     "resolve_settings",
 ]

@@ -75,7 +75,7 @@ def retry_policy(settings: ProviderSettings) -> RetryPolicy:
     )
 
 
-def _client(settings: ProviderSettings, api_key: str | None) -> VeniceClient:
+def settings_client(settings: ProviderSettings, api_key: str | None) -> VeniceClient:
     """A client that calls with ``api_key`` on the process's shared connection pool."""
     return VeniceClient(
         settings.base_url,
@@ -281,7 +281,7 @@ class ApiKeyProvider(ResourceProvider):
         settings = self.settings()
         with self._lock:
             if self._client is None:
-                self._client = _client(settings, settings.require_api_key())
+                self._client = settings_client(settings, settings.require_api_key())
                 self._directory = KeyDirectory(self._client.list_keys)
             return self._client
 
@@ -304,7 +304,7 @@ class ApiKeyProvider(ResourceProvider):
     def client_for(self, api_key: str | None) -> VeniceClient:
         """A client that calls with the given key (or none), on the process's
         shared connection pool: cheap to make, and nothing to close."""
-        return _client(self.settings(), api_key)
+        return settings_client(self.settings(), api_key)
 
     def _confirm_gone(self, key_id: str, secret: str | None) -> None:
         """Venice said the key is gone: make sure before refresh drops it from state.

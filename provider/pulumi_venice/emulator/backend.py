@@ -39,6 +39,7 @@ from ..models import (
     ModelRateLimit,
     ModelRateLimits,
     PeriodUsage,
+    RateLimitLogEntry,
     RateLimits,
     TrailingUsage,
     UpdateApiKeyRequest,
@@ -144,6 +145,16 @@ class StoredKey:
         )
 
 
+# Per-model limits the emulator reports (shaped like Venice's paid tier).
+MODEL_LIMITS: Final[dict[str, dict[str, float]]] = {
+    "zai-org-glm-5-1": {"RPM": 500, "RPD": 100_000, "TPM": 2_000_000},
+    "venice-uncensored": {"RPM": 500, "RPD": 100_000, "TPM": 1_000_000},
+    "qwen3-235b": {"RPM": 50, "RPD": 10_000, "TPM": 750_000},
+    "llama-3.3-70b": {"RPM": 500, "RPD": 100_000, "TPM": 1_000_000},
+    "venice-sd35": {"RPM": 20, "RPD": 5_000},
+}
+
+
 @dataclass(frozen=True)
 class Limits:
     """The service limits (Venice: 20 creations a minute, 500 active keys)."""
@@ -201,6 +212,7 @@ class Backend:
         self._keys: dict[str, StoredKey] = {}
         self._ids_by_secret: dict[str, str] = {}  # authentication in O(1), not O(keys)
         self._creations: dict[str, deque[float]] = {}
+        self._limit_events: dict[str, deque[RateLimitLogEntry]] = {}  # per account, newest first
         self._tokens = TokenIssuer(ttl_seconds=token_ttl_seconds)
         self._staked = {w.lower() for w in staked_wallets or []}
         if state_file is not None and state_file.exists():
@@ -324,24 +336,47 @@ class Backend:
             self._save()
 
     def rate_limits(self, caller: StoredKey) -> RateLimits:
+        """The calling key's tier, balances and per-model limits (any key type)."""
         now = self.now()
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return RateLimits(
             access_permitted=True,
             api_tier=ApiTier(id="paid", is_charged=True),
-            balances={"USD": 100.0, "DIEM": 10.0},
+            balances={"USD": 50.23, "DIEM": 100.023},
             key_expiration=caller.expires_at,
             next_epoch_begins=iso(tomorrow),
             rate_limits=[
                 ModelRateLimits(
-                    api_model_id="venice-uncensored",
-                    rate_limits=[
-                        ModelRateLimit(amount=500, type="RPM"),
-                        ModelRateLimit(amount=1_000_000, type="TPM"),
-                    ],
+                    api_model_id=model,
+                    rate_limits=[ModelRateLimit(amount=a, type=t) for t, a in limits.items()],
                 )
+                for model, limits in MODEL_LIMITS.items()
             ],
         )
+
+    def rate_limit_log(self, caller: StoredKey) -> list[RateLimitLogEntry]:
+        """The account's last 50 rate-limit events, newest first (ADMIN keys only)."""
+        with self._lock:
+            return list(self._limit_events.get(caller.account, ()))
+
+    def record_rate_limit_event(
+        self, key_id: str, model_id: str, rate_limit_type: str
+    ) -> RateLimitLogEntry:
+        """A limit exceeded by inference traffic (the emulator serves no inference:
+        its control plane adds these events, as traffic would)."""
+        with self._lock:
+            key = self._keys.get(key_id)
+            if key is None:
+                raise ApiError(400, NOT_FOUND)
+            entry = RateLimitLogEntry(
+                api_key_id=key_id,
+                model_id=model_id,
+                rate_limit_tier="paid",
+                rate_limit_type=rate_limit_type,  # type: ignore[arg-type]
+                timestamp=iso(self.now()),
+            )
+            self._limit_events.setdefault(key.account, deque(maxlen=50)).appendleft(entry)
+            return entry
 
     def web3_token(self) -> str:
         return self._tokens.issue()

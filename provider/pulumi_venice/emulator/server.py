@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from ..models import RateLimitLogResponse
 from ..rotation import parse_duration
 from .backend import ApiError, Backend, iso
 from .faults import ERROR_TEXTS, FaultInjector
@@ -32,6 +33,9 @@ MAX_BODY_BYTES: Final = 1_000_000
 _KEY_PATH: Final = re.compile(r"^/api_keys/([^/]+)$")
 
 Answer = tuple[int, Any, dict[str, str]]
+
+
+RATE_LIMIT_TYPES: Final = ("RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS")
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -216,8 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"data": limits.to_wire()}, {}
 
     def _rate_limit_log(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
-        self._caller()
-        return 200, {"data": [], "object": "list"}, {}
+        entries = self.server.backend.rate_limit_log(self._caller())
+        return 200, RateLimitLogResponse(data=entries).to_wire(), {}
 
     def _web3_token(self, _body: Any, _query: dict[str, list[str]]) -> Answer:
         token = self.server.backend.web3_token()
@@ -260,6 +264,20 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, f"Bad clock offset: offset {exc}") from None
             self.server.backend.set_clock_offset(offset)
             return 200, {"now": iso(self.server.backend.now())}, {}
+        if (method, path) == ("POST", "/rate-limit-events"):
+            # {"apiKeyId": ..., "modelId": ..., "rateLimitType": "RPM"}: as if inference
+            # traffic of that key had exceeded a limit (the emulator serves no inference).
+            body = _json_body(raw_body)
+            if not isinstance(body, dict) or body.get("rateLimitType") not in RATE_LIMIT_TYPES:
+                raise ApiError(
+                    400, f"Expected apiKeyId, modelId and rateLimitType (one of {RATE_LIMIT_TYPES})"
+                )
+            entry = self.server.backend.record_rate_limit_event(
+                str(body.get("apiKeyId")),
+                str(body.get("modelId") or "zai-org-glm-5-1"),
+                body["rateLimitType"],
+            )
+            return 200, {"data": entry.to_wire()}, {}
         if (method, path) == ("GET", "/keys"):
             keys = [
                 {

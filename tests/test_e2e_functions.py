@@ -1,0 +1,31 @@
+"""End to end: the data functions in a real Pulumi program, with the real CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .e2e import PulumiProject
+
+pytestmark = pytest.mark.e2e
+
+PROGRAM = Path(__file__).parent / "programs" / "functions"
+
+
+def test_data_functions_read_the_account_from_a_stack(
+    project_factory: Callable[..., PulumiProject], admin_key: str
+) -> None:
+    project = project_factory(PROGRAM)
+    project.preview()  # the key's id is unknown here: get_api_key_output waits
+    project.up()
+    outputs = project.outputs(show_secrets=True)
+    assert outputs["read_description"] == "read back by a function"
+    assert len(outputs["read_last6"]) == 6
+    assert outputs["key_count"] >= 1
+    assert outputs["tier"] == "paid"
+    assert "zai-org-glm-5-1" in outputs["models"]
+    assert outputs["log_events"] == 0
+    project.destroy()
+    project.assert_never_shown([admin_key])
