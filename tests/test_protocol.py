@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -22,6 +24,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.inputs import parse_expiry
 from pulumi_venice.models import UpdateApiKeyRequest
 
 pytestmark = pytest.mark.protocol
@@ -40,8 +43,10 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return props
 
 
-@pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+@contextlib.contextmanager
+def dynamic_provider_server(
+    **environment: str,
+) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """Start the dynamic-provider server the way the engine's launcher does."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VENICE_")}
     server = subprocess.Popen(
@@ -49,7 +54,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[provider_pb2_grpc.Resour
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**env, **environment},
     )
     assert server.stdout is not None
     port = int(server.stdout.readline().strip())
@@ -61,6 +66,12 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[provider_pb2_grpc.Resour
         server.terminate()
         _, stderr = server.communicate(timeout=10)
         assert "VENICE_ADMIN_KEY_test" not in stderr
+
+
+@pytest.fixture
+def engine() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    with dynamic_provider_server() as stub:
+        yield stub
 
 
 def configure(stub: Any, emulator: EmulatorThread, admin_key: str) -> None:
@@ -231,3 +242,57 @@ def test_web3_key_over_grpc_never_returns_the_private_key(
     assert read.id == created.id
     engine.Delete(provider_pb2.DeleteRequest(id=created.id, urn=URN, properties=read.properties))
     assert created.id not in {k.id for k in emulator.server.backend.all_keys()}
+
+
+def test_rotation_over_grpc_age_grace_and_destroy_during_grace(
+    engine: Any, emulator: EmulatorThread, admin_key: str, client: VeniceClient
+) -> None:
+    policy = {"rotate_after": "30d", "retire_grace": "2d"}
+    configure(engine, emulator, admin_key)
+    checked = check(engine, inputs(**policy)).inputs
+    first = engine.Create(provider_pb2.CreateRequest(urn=URN, properties=checked))
+    first_secret = rpc.unwrap_rpc_secret(from_struct(first.properties)["api_key"])
+
+    def diff(stub: Any) -> Any:
+        return stub.Diff(
+            provider_pb2.DiffRequest(id=first.id, urn=URN, olds=first.properties, news=checked)
+        )
+
+    assert list(diff(engine).replaces) == []  # 0 days old
+    # A later run: the provider's clock and Venice's 31 days ahead.
+    emulator.server.backend.set_clock_offset(timedelta(days=31))
+    with dynamic_provider_server(VENICE_TEST_CLOCK_OFFSET="31d") as later:
+        configure(later, emulator, admin_key)
+        due = diff(later)
+        assert list(due.replaces) == ["rotate_after"] and not due.deleteBeforeReplace
+        second = later.Create(provider_pb2.CreateRequest(urn=URN, properties=checked))
+        second_outs = from_struct(second.properties)
+        assert second_outs["retiring_key_id"] == first.id
+        later.Delete(provider_pb2.DeleteRequest(id=first.id, urn=URN, properties=first.properties))
+        # Retired, not revoked: the old key works, and expires 2 days from "now".
+        retired = client.get_key(first.id)
+        expected = datetime.now(UTC) + timedelta(days=33)
+        assert abs(parse_expiry(retired.expires_at or "") - expected) < timedelta(minutes=1)
+        with VeniceClient(emulator.base_url, first_secret) as old:
+            assert old.rate_limits().access_permitted
+    # `pulumi destroy` in yet another run: no diff announces a replacement.
+    with dynamic_provider_server(VENICE_TEST_CLOCK_OFFSET="31d") as destroy:
+        configure(destroy, emulator, admin_key)
+        destroy.Delete(
+            provider_pb2.DeleteRequest(id=second.id, urn=URN, properties=second.properties)
+        )
+    remaining = {k.id for k in emulator.server.backend.all_keys()}
+    assert first.id not in remaining and second.id not in remaining
+
+
+def test_renewal_window_over_grpc(engine: Any, emulator: EmulatorThread, admin_key: str) -> None:
+    configure(engine, emulator, admin_key)
+    checked = check(engine, inputs(expires_after="90d", renew_before="7d")).inputs
+    created = engine.Create(provider_pb2.CreateRequest(urn=URN, properties=checked))
+    request = provider_pb2.DiffRequest(
+        id=created.id, urn=URN, olds=created.properties, news=checked
+    )
+    for offset, replaces in (("80d", []), ("84d", ["renew_before"]), ("91d", ["expires_at"])):
+        with dynamic_provider_server(VENICE_TEST_CLOCK_OFFSET=offset) as later:
+            configure(later, emulator, admin_key)
+            assert list(later.Diff(request).replaces) == replaces, offset
