@@ -113,3 +113,18 @@ def test_destroy_during_the_grace_period_revokes_both_keys(
     assert not stack.works(first_secret)
     assert not stack.works(second_secret)
     assert [k for k in emulator.server.backend.all_keys() if k.api_key_type == "INFERENCE"] == []
+
+
+def test_an_expired_key_is_dropped_by_refresh_and_made_again_by_up(stack: RotationStack) -> None:
+    project = stack.project
+    project.config("venice-e2e:rotateAfter", "365d")
+    project.up()
+    first_id = project.outputs()["key_id"]
+    stack.jump("91d")  # expired at 90d: Venice has deleted it
+    assert not stack.works(stack.delivered())
+    project.refresh()
+    assert project.resources() == []  # refresh dropped the expired key from state
+    project.up()
+    assert project.outputs()["key_id"] != first_id
+    assert stack.works(stack.delivered())  # the consumer has the new key
+    project.destroy()
