@@ -230,13 +230,7 @@ class VeniceClient:
 
         def once() -> ResultT:
             try:
-                response = self._http.request(
-                    call.method,
-                    call.path,
-                    json=call.json_body,
-                    params=call.params,
-                    headers=_headers(call, self._api_key),
-                )
+                response = self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
             return _result(call, response)
@@ -317,13 +311,7 @@ class AsyncVeniceClient:
     async def _run(self, call: Call[ResultT]) -> ResultT:
         async def once() -> ResultT:
             try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    json=call.json_body,
-                    params=call.params,
-                    headers=_headers(call, self._api_key),
-                )
+                response = await self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
             return _result(call, response)
@@ -347,6 +335,17 @@ class Call(Generic[ResultT]):
     key_id: str | None = None
     authenticated: bool = True
     idempotent: bool = True  # safe to retry; False for creates
+
+    def request_args(self, api_key: str | None) -> dict[str, Any]:
+        """The arguments of httpx's ``request`` (the same for Client and AsyncClient)."""
+        authorized = self.authenticated and api_key
+        return {
+            "method": self.method,
+            "url": self.path,
+            "json": self.json_body,
+            "params": self.params,
+            "headers": {"Authorization": f"Bearer {api_key}"} if authorized else {},
+        }
 
 
 def _success(body: Any) -> None:
@@ -449,10 +448,6 @@ class Calls:
 
 
 # -- answers and errors, shared by both clients -------------------------------------
-
-
-def _headers(call: Call[Any], api_key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_key}"} if call.authenticated and api_key else {}
 
 
 def _transport_error(call: Call[Any], exc: httpx.HTTPError, base_url: str) -> TransportError:
