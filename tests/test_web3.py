@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -318,3 +319,25 @@ def test_a_lost_answer_without_an_admin_key_is_reported_plainly(
         provider.create(checked(provider))
     assert "venice-orphans" in str(raised.value)
     assert wallet[0][2:] not in str(raised.value)
+
+
+def test_a_wallet_key_rotates_with_grace_like_an_ordinary_one(
+    web3_provider: Web3ApiKeyProvider,
+    wallet_emulator: EmulatorThread,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pulumi_venice.rotation import CLOCK_OFFSET_ENV
+
+    policy = {"rotate_after": "30d", "retire_grace": "1d", "expires_after": "90d"}
+    first = web3_provider.create(checked(web3_provider, **policy))
+    olds = {**checked(web3_provider, **policy), **(first.outs or {})}
+    assert olds["expires_at"] is not None  # expires_after set the expiry at creation
+    monkeypatch.setenv(CLOCK_OFFSET_ENV, "31d")
+    wallet_emulator.server.backend.set_clock_offset(timedelta(days=31))
+    news = checked(web3_provider, **policy)
+    assert web3_provider.diff(first.id or "", olds, news).replaces == ["rotate_after"]
+    second = web3_provider.create(news)
+    assert (second.outs or {})["retiring_key_id"] == first.id
+    web3_provider.delete(first.id or "", olds)
+    retired = {k.id: k.expires_at for k in wallet_emulator.server.backend.all_keys()}
+    assert retired[first.id or ""] is not None and retired[first.id or ""] < olds["expires_at"]
