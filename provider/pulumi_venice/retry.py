@@ -72,9 +72,11 @@ class RetryPolicy:
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
             if isinstance(error, RateLimitedError) and error.retry_after is not None:
-                # Honour Retry-After, spread a little so that waiting callers
-                # do not all come back in the same instant.
-                delay = error.retry_after + random.uniform(0, 0.5)  # noqa: S311 - jitter
+                # Honour Retry-After, spread a little (a tenth of the wait, at
+                # most 0.5 s) so that waiting callers do not all come back in the
+                # same instant, yet the freed capacity is not left idle for long.
+                spread = min(0.5, 0.1 * error.retry_after)
+                delay = error.retry_after + random.uniform(0, spread)  # noqa: S311 - jitter
             else:
                 delay = backoff(state)
             return max(0.0, min(delay, remaining()))
