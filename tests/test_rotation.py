@@ -236,3 +236,28 @@ def test_an_unknown_policy_at_preview_does_not_break_diff(provider: ApiKeyProvid
     key_id, olds = create(provider, rotate_after="30d")
     diff = provider.diff(key_id, olds, {**inputs_of(), "rotate_after": UNKNOWN})
     assert diff.changes and diff.replaces == []
+
+
+def test_an_imported_key_gets_its_expiry_from_expires_after(
+    provider: ApiKeyProvider, client: VeniceClient, emulator: EmulatorThread
+) -> None:
+    from pulumi_venice.models import CreateApiKeyRequest
+
+    existing = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="old"))
+    emulator.server.journal.clear()
+    key_id, outs = create(provider, import_id=existing.id, expires_after="90d")
+    assert key_id == existing.id
+    stored = client.get_key(existing.id)
+    created = parse_expiry(stored.created_at or "")
+    assert parse_expiry(stored.expires_at or "") - created == timedelta(days=90)
+    assert outs["expires_at"] == stored.expires_at
+    methods = [method for method, _, _ in emulator.server.journal]
+    assert methods[:2] == ["GET", "PATCH"] and "POST" not in methods
+
+
+def test_an_update_keeps_the_expiry_set_at_creation(provider: ApiKeyProvider) -> None:
+    key_id, olds = create(provider, expires_after="90d")
+    news = inputs_of(expires_after="90d", description="renamed")
+    outs = provider.update(key_id, olds, news).outs or {}
+    moved = parse_expiry(outs["expires_at"]) - parse_expiry(olds["expires_at"])
+    assert abs(moved) < timedelta(seconds=5)

@@ -388,8 +388,7 @@ class ApiKeyProvider(ResourceProvider):
         settings = self._settings_from(news)
         client = self._manager(f"update API key {id_}", olds)
         self._changing_keys()
-        expiry = rotation.expected_expiry(olds, news) if settings.expires_after else None
-        expires_at = format_expiry(expiry) if expiry is not None else settings.expires_at
+        expires_at = self._kept_expiry(settings, olds)
         # The PATCH answers with the key as stored: no read-back needed.
         record = client.update_key(self._update_request(id_, settings, expires_at))
         outputs = outputs_from(record, api_key=_secret(olds), keepers=settings.keepers)
@@ -473,6 +472,16 @@ class ApiKeyProvider(ResourceProvider):
     # -- helpers ------------------------------------------------------------
 
     @staticmethod
+    def _kept_expiry(settings: BaseKeySettings, key: Mapping[str, Any]) -> str | None:
+        """The expiry an existing key should have: ``created_at + expires_after``
+        when that is set (its expiry was fixed at creation), else ``expires_at``."""
+        if settings.expires_after:
+            expiry = rotation.expected_expiry(key, {"expires_after": settings.expires_after})
+            if expiry is not None:
+                return format_expiry(expiry)
+        return settings.expires_at
+
+    @staticmethod
     def _update_request(
         id_: str, settings: BaseKeySettings, expires_at: str | None
     ) -> UpdateApiKeyRequest:
@@ -507,8 +516,11 @@ class ApiKeyProvider(ResourceProvider):
                 f"Cannot import API key {key_id}: import_api_key is not this key's secret "
                 f"(its last six characters do not match)."
             )
-        changed, _ = changed_fields(inputs_from(record, settings.keepers), settings.to_inputs())
+        expires_at = self._kept_expiry(
+            settings, {"created_at": record.created_at, "expires_at": record.expires_at}
+        )
+        wanted = {**settings.to_inputs(), "expires_at": expires_at, "expires_after": None}
+        changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
         if changed:
-            client.update_key(self._update_request(key_id, settings, settings.expires_at))
-            record = client.get_key(key_id)
+            record = client.update_key(self._update_request(key_id, settings, expires_at))
         return CreateResult(key_id, outputs_from(record, api_key=secret, keepers=settings.keepers))
