@@ -81,7 +81,15 @@ def works(emulator: EmulatorThread, key_secret: str) -> bool:
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("30d", "30d"), ("12H", "12h"), (30, "30d"), (1.5, "1.5d"), ("1d12h", "1d12h"), ("2w", "2w")],
+    [
+        ("30d", "30d"),
+        ("12H", "12h"),
+        (30, "30d"),
+        ("30", "30d"),  # stack config gives strings
+        (1.5, "1.5d"),
+        ("1d12h", "1d12h"),
+        ("2w", "2w"),
+    ],
 )
 def test_durations_are_normalized(given: object, stored: str) -> None:
     assert inputs_of(rotate_after=given)["rotate_after"] == stored

@@ -27,6 +27,7 @@ CLOCK_OFFSET_ENV: Final = "VENICE_TEST_CLOCK_OFFSET"
 DURATION_RULE: Final = (
     "must be a duration such as 30d, 12h, 90m, 2w or 1d12h (s, m, h, d, w), or a number of days"
 )
+_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?")
 _PART: Final = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MINIMUM_ROTATION: Final = timedelta(minutes=1)
@@ -45,6 +46,8 @@ def parse_duration(value: Any) -> timedelta:
     text = value.strip().lower()
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
+    if _NUMBER.fullmatch(text):
+        text += "d"  # a bare number, as stack config gives it: days
     if not text or _PART.sub("", text):
         raise ValueError(DURATION_RULE)
     seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
@@ -58,9 +61,8 @@ def normalize_duration(value: Any) -> str:
     duration = parse_duration(value)
     if duration < MINIMUM_ROTATION:
         raise ValueError("must be at least 1m (one minute)")
-    if isinstance(value, int | float):
-        return f"{value:g}d"
-    return str(value).strip().lower()
+    text = str(value).strip().lower()
+    return f"{float(text):g}d" if _NUMBER.fullmatch(text) else text
 
 
 def now(environ: Mapping[str, str] | None = None) -> datetime:
