@@ -37,7 +37,7 @@ def test_get_api_keys_and_get_api_key(provider_env: None, client: VeniceClient) 
 def test_get_rate_limits(provider_env: None) -> None:
     limits = venice.get_rate_limits()
     assert limits.api_tier.id == "paid" and limits.access_permitted
-    assert set(limits.balances) == {"USD", "DIEM"}
+    assert limits.balances.usd == 50.23 and limits.balances.diem == 100.023
     models = {m.api_model_id: {r.type for r in m.rate_limits} for m in limits.rate_limits}
     assert len(models) >= 3 and {"RPM", "RPD", "TPM"} <= models["zai-org-glm-5-1"]
 

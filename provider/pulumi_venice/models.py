@@ -231,12 +231,19 @@ class ModelRateLimits(_Response):
     rate_limits: list[ModelRateLimit]
 
 
+class Balances(_Response):
+    """A key's balances (Venice's ``USD`` and ``DIEM``; absent means not reported)."""
+
+    usd: float | None = Field(default=None, alias="USD")
+    diem: float | None = Field(default=None, alias="DIEM")
+
+
 class RateLimits(_Response):
     """What ``GET /api_keys/rate_limits`` says of the calling key."""
 
     access_permitted: bool
     api_tier: ApiTier
-    balances: dict[str, float]
+    balances: Balances
     key_expiration: str | None
     next_epoch_begins: str
     rate_limits: list[ModelRateLimits]

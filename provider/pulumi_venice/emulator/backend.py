@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from ..models import (
     ApiKeyRecord,
     ApiTier,
+    Balances,
     ConsumptionLimit,
     CreateApiKeyRequest,
     CreatedApiKey,
@@ -342,7 +343,7 @@ class Backend:
         return RateLimits(
             access_permitted=True,
             api_tier=ApiTier(id="paid", is_charged=True),
-            balances={"USD": 50.23, "DIEM": 100.023},
+            balances=Balances.model_validate({"USD": 50.23, "DIEM": 100.023}),
             key_expiration=caller.expires_at,
             next_epoch_begins=iso(tomorrow),
             rate_limits=[
