@@ -269,3 +269,25 @@ def test_an_update_keeps_the_expiry_set_at_creation(provider: ApiKeyProvider) ->
     outs = provider.update(key_id, olds, news).outs or {}
     moved = parse_expiry(outs["expires_at"]) - parse_expiry(olds["expires_at"])
     assert abs(moved) < timedelta(seconds=5)
+
+
+def test_importing_a_key_older_than_expires_after_is_refused_plainly(
+    provider: ApiKeyProvider, client: VeniceClient, jump: Jump
+) -> None:
+    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.provider import ImportKeyError
+
+    existing = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="old"))
+    jump("40d")
+    inputs, failures = check_inputs(
+        {
+            "api_key_type": "INFERENCE",
+            "description": "x",
+            "import_id": existing.id,
+            "expires_after": "30d",
+        }
+    )
+    assert failures == []
+    with pytest.raises(ImportKeyError, match="expires_after=30d would have expired it"):
+        provider.create(inputs)
+    assert client.get_key(existing.id).expires_at is None  # nothing was changed

@@ -519,6 +519,12 @@ class ApiKeyProvider(ResourceProvider):
         expires_at = self._kept_expiry(
             settings, {"created_at": record.created_at, "expires_at": record.expires_at}
         )
+        if settings.expires_after and expires_at and parse_expiry(expires_at) <= rotation.now():
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: it was created at {record.created_at}, so "
+                f"expires_after={settings.expires_after} would have expired it already; give "
+                "a longer expires_after, or expires_at."
+            )
         wanted = {**settings.to_inputs(), "expires_at": expires_at, "expires_after": None}
         changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
         if changed:
