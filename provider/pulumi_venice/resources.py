@@ -32,8 +32,23 @@ class ConsumptionLimitArgs:
     """Deprecated by Venice in favour of ``diem``."""
 
 
+@dataclass(kw_only=True)
+class RotationArgs:
+    """The rotation policy both key resources take (keyword-only, so that they
+    come after each resource's own arguments)."""
+
+    expires_after: pulumi.Input[str] | float | None = None
+    """The key expires this long after it is created (``90d``); instead of expires_at."""
+    rotate_after: pulumi.Input[str] | float | None = None
+    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
+    renew_before: pulumi.Input[str] | float | None = None
+    """Replace the key this long before it expires (needs expires_after)."""
+    retire_grace: pulumi.Input[str] | float | None = None
+    """On replacement, let the old key live this long instead of revoking it at once."""
+
+
 @dataclass
-class ApiKeyArgs:
+class ApiKeyArgs(RotationArgs):
     """The inputs of an :class:`ApiKey`.
 
     ``api_key_type`` and ``keepers`` force a new key when they change; the
@@ -49,14 +64,6 @@ class ApiKeyArgs:
     limit_period: pulumi.Input[str] | None = None
     model_privacy: pulumi.Input[str] | None = None
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    expires_after: pulumi.Input[str] | float | None = None
-    """The key expires this long after it is created (``90d``); instead of expires_at."""
-    rotate_after: pulumi.Input[str] | float | None = None
-    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
-    renew_before: pulumi.Input[str] | float | None = None
-    """Replace the key this long before it expires (needs expires_after)."""
-    retire_grace: pulumi.Input[str] | float | None = None
-    """On replacement, let the old key live this long instead of revoking it at once."""
     import_id: pulumi.Input[str] | None = None
     import_api_key: pulumi.Input[str] | None = None
 
@@ -81,7 +88,7 @@ def _limit_props(value: Any) -> Any:
 
 
 @dataclass
-class Web3ApiKeyArgs:
+class Web3ApiKeyArgs(RotationArgs):
     """The inputs of a :class:`Web3ApiKey`.
 
     The wallet signs for the key: give its private key as ``wallet_private_key``
@@ -100,14 +107,6 @@ class Web3ApiKeyArgs:
     limit_period: pulumi.Input[str] | None = None
     model_privacy: pulumi.Input[str] | None = None
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    expires_after: pulumi.Input[str] | float | None = None
-    """The key expires this long after it is created (``90d``); instead of expires_at."""
-    rotate_after: pulumi.Input[str] | float | None = None
-    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
-    renew_before: pulumi.Input[str] | float | None = None
-    """Replace the key this long before it expires (needs expires_after)."""
-    retire_grace: pulumi.Input[str] | float | None = None
-    """On replacement, let the old key live this long instead of revoking it at once."""
 
 
 SECRET_INPUTS = ("import_api_key", "wallet_private_key")
