@@ -13,11 +13,13 @@ import pytest
 from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pulumi.dynamic import CheckFailure
 
 from pulumi_venice import ApiKeyProvider, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.inputs import changed_fields, check_inputs
+from pulumi_venice.inputs import SECRET_INPUTS, changed_fields, check_inputs
 from pulumi_venice.models import utf16_length
+from pulumi_venice.wallet import ENV_WALLET_PRIVATE_KEY
 
 PRIVATE_KEY = "0x" + "1f" * 32
 ADDRESS = Account.from_key(PRIVATE_KEY).address
@@ -93,6 +95,22 @@ def test_the_catalogue_is_large_enough() -> None:
     assert len(CATALOGUE) + len(WEB3_CATALOGUE) >= 30
 
 
+def by_field(failures: list[CheckFailure]) -> dict[str, str]:
+    """Each failure under the input it is about: its property or, for a secret
+    input (whose failure names no property, so that the engine never prints
+    its value), the input its reason starts with."""
+    named: dict[str, str] = {}
+    for failure in failures:
+        field = failure.property
+        if not field:
+            first = failure.reason.split()[0]
+            field = "wallet_private_key" if first == ENV_WALLET_PRIVATE_KEY else first
+            assert field in SECRET_INPUTS, failure.reason
+        assert field not in SECRET_INPUTS or not failure.property, "a secret input was named"
+        named[field] = failure.reason
+    return named
+
+
 @pytest.mark.parametrize(("what", "props", "field"), CATALOGUE, ids=[c[0] for c in CATALOGUE])
 def test_bad_api_key_input_fails_at_preview_without_a_call(
     provider: ApiKeyProvider,
@@ -102,7 +120,7 @@ def test_bad_api_key_input_fails_at_preview_without_a_call(
     field: str,
 ) -> None:
     result = provider.check({}, base(**props))
-    named = {f.property: f.reason for f in result.failures}
+    named = by_field(result.failures)
     assert field in named, (what, named)
     assert field in named[field]
     assert len(named[field]) < 400  # one clear message, even for a 100 000-character value
@@ -117,7 +135,7 @@ def test_bad_web3_input_fails_at_preview_without_a_call(
 ) -> None:
     provider = Web3ApiKeyProvider()
     result = provider.check({}, base(**{"wallet_private_key": PRIVATE_KEY, **props}))
-    named = {f.property: f.reason for f in result.failures}
+    named = by_field(result.failures)
     assert field in named, (what, named)
     assert PRIVATE_KEY[2:] not in named[field]
     assert emulator.server.api_requests == 0

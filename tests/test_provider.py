@@ -17,6 +17,7 @@ from pulumi_venice import (
     ApiKeyProvider,
     AuthenticationError,
     ConfigurationError,
+    ServerError,
     VeniceClient,
 )
 from pulumi_venice.emulator import EmulatorThread
@@ -64,13 +65,35 @@ def test_create_takes_the_stored_limits_not_the_create_echo(
     assert outs["description"] == "provider test"
 
 
-def test_create_keeps_the_key_when_the_follow_up_fails(
+def test_create_revokes_the_key_when_the_follow_up_fails(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch, provider_env: None
+) -> None:
+    """A key whose settings could not be applied is revoked and the create fails:
+    no state ever holds a key under its creation marker."""
+    monkeypatch.setenv("VENICE_MAX_RETRIES", "1")
+    provider = ApiKeyProvider()
+    inputs = checked(provider)
+    emulator.server.faults.update({"fail": [{"status": 503, "count": 2, "method": "PATCH"}]})
+    with pytest.raises(ServerError, match="revoked again, so nothing is left behind") as raised:
+        provider.create(inputs)
+    assert str(raised.value).startswith("Could not create API key: the new key ")
+    assert [k.api_key_type for k in emulator.server.backend.all_keys()] == ["ADMIN"]
+
+
+def test_create_keeps_the_key_when_follow_up_and_revoke_both_fail(
     emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch, provider_env: None
 ) -> None:
     monkeypatch.setenv("VENICE_MAX_RETRIES", "1")
     provider = ApiKeyProvider()
     inputs = checked(provider)
-    emulator.server.faults.update({"fail": [{"status": 503, "count": 2, "method": "PATCH"}]})
+    emulator.server.faults.update(
+        {
+            "fail": [
+                {"status": 503, "count": 2, "method": "PATCH"},
+                {"status": 503, "count": 2, "method": "DELETE"},
+            ]
+        }
+    )
     result = provider.create(inputs)
     outs = result.outs or {}
     assert secret_of(outs)[-6:] == outs["last6_chars"]

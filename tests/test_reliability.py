@@ -12,6 +12,7 @@ import pytest
 from pulumi_venice import (
     ApiKeyProvider,
     InvalidRequestError,
+    NotConnectedError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -167,3 +168,41 @@ def test_a_5xx_storm_converges_for_every_operation(
             list(pool.map(run, range(10)))
         assert managed(emu) == []
         assert sum(1 for _, _, status in emu.server.journal if status >= 500) > 5
+
+
+def test_a_refused_connection_fails_the_create_once_and_names_the_url(
+    monkeypatch: pytest.MonkeyPatch, admin_key: str
+) -> None:
+    """Nothing listens: no marker to look for, one retry loop (not two nested
+    ones), and an error that names the create, the URL and the setting."""
+    with start_emulator([admin_key]) as emu:  # a port that was just freed
+        dead_url = emu.base_url
+    monkeypatch.setenv("VENICE_API_KEY", admin_key)
+    monkeypatch.setenv("VENICE_BASE_URL", dead_url)
+    monkeypatch.setenv("VENICE_MAX_RETRIES", "3")
+    provider = ApiKeyProvider()
+    with pytest.raises(NotConnectedError) as raised:
+        provider.create(inputs(provider))
+    message = str(raised.value)
+    assert message.startswith(f"Could not create API key: could not connect to {dead_url}")
+    assert "nothing was sent" in message
+    assert message.count("Gave up after 4 attempts") == 1
+    assert message.endswith("Check venice:baseUrl or VENICE_BASE_URL.")
+
+
+def test_lost_create_answers_are_checked_with_one_list_call_each(
+    fast_retries: None, emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When Venice stops answering altogether, each attempt's clean-up is one
+    call: the create's own retry loop is the only one."""
+    monkeypatch.setenv("VENICE_MAX_RETRIES", "2")
+    emulator.server.faults.update({"fail": [{"status": 503, "count": 1000}]})
+    provider = ApiKeyProvider()
+    with pytest.raises(ServerError) as raised:
+        provider.create(inputs(provider))
+    calls = [(m, p) for m, p, _ in emulator.server.journal]
+    assert calls.count(("POST", "/api/v1/api_keys")) == 3
+    # one look per lost answer, one last sweep, and no retries of either
+    assert calls.count(("GET", "/api/v1/api_keys")) == 4
+    assert "venice-orphans --delete" in str(raised.value)
+    assert "Could not create API key" in str(raised.value)

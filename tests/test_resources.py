@@ -71,7 +71,7 @@ def test_keyword_arguments_and_args_class_are_equivalent(mocks: Mocks) -> Any:
 def test_resource_asks_the_engine_to_keep_api_key_secret() -> None:
     """The engine applies this option (mocks do not: the e2e tests prove the effect)."""
     merged = secret_options(pulumi.ResourceOptions(protect=True))
-    assert merged.additional_secret_outputs == ["api_key"]
+    assert merged.additional_secret_outputs == ["api_key", "admin_api_key"]
     assert merged.protect is True
 
 

@@ -14,6 +14,7 @@ key, a key's own secret) still reuses its connections.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import threading
@@ -31,6 +32,7 @@ from .errors import (
     AuthenticationError,
     InvalidRequestError,
     KeyNotFoundError,
+    NotConnectedError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -169,6 +171,14 @@ class VeniceClient:
 
     def __repr__(self) -> str:
         return f"VeniceClient(base_url={self.base_url!r})"
+
+    def with_retry(self, retry: RetryPolicy) -> VeniceClient:
+        """The same key and connections under another retry policy (``close`` on
+        the copy leaves the connections to this client)."""
+        twin = copy.copy(self)
+        twin.retry = retry
+        twin._owns_http = False
+        return twin
 
     def close(self) -> None:
         """Close the connections, unless they are the process's shared pool."""
@@ -451,6 +461,13 @@ class Calls:
 
 
 def _transport_error(call: Call[Any], exc: httpx.HTTPError, base_url: str) -> TransportError:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return NotConnectedError(
+            call.operation,
+            f"Could not {call.operation}: could not connect to {base_url} "
+            f"({type(exc).__name__}), so nothing was sent.",
+            key_id=call.key_id,
+        )
     happened = (
         f"Venice at {base_url} did not answer in time"
         if isinstance(exc, httpx.TimeoutException)

@@ -96,4 +96,13 @@ class ServerError(VeniceApiError):
 
 
 class TransportError(VeniceApiError):
-    """No answer arrived: connection refused or reset, or a timeout."""
+    """No answer arrived: connection refused or reset, or a timeout.
+
+    The request may have reached Venice (a reset or a read timeout) unless it
+    is a :class:`NotConnectedError`.
+    """
+
+
+class NotConnectedError(TransportError):
+    """No connection could be made (refused, unresolvable, or a connect
+    timeout): nothing was sent, so nothing can have been changed."""

@@ -60,6 +60,12 @@ POLICY_FIELDS: Final[tuple[str, ...]] = (
 )
 # Inputs that matter only when the key is created (bringing an existing key in).
 CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key", "wallet_private_key")
+# The credential that manages the key, when it is another resource's key: a
+# change is an update in place (Venice sees nothing), and the engine orders
+# creates and deletes around the resource it comes from.
+CREDENTIAL_FIELDS: Final[tuple[str, ...]] = ("admin_api_key",)
+# Inputs stored only when they are set (an older state never had them).
+OPTIONAL_FIELDS: Final[tuple[str, ...]] = CREATE_ONLY_FIELDS + POLICY_FIELDS + CREDENTIAL_FIELDS
 # Outputs the resource declares (as None) so that Pulumi resolves them.
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = (
     "api_key",
@@ -67,7 +73,14 @@ OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = (
     "created_at",
     "retiring_key_id",
 )
-SECRET_INPUTS: Final[frozenset[str]] = frozenset({"import_api_key", "wallet_private_key"})
+# Inputs whose value is a secret: no message shows them, and a check failure on
+# one names no property (the engine prints the value of a property it is told
+# has a problem, secret or not), so the reason alone names the input.
+SECRET_INPUTS: Final[frozenset[str]] = frozenset(
+    {"import_api_key", "wallet_private_key", "admin_api_key"}
+)
+# A Venice key's value: its prefix names its type (docs).
+_KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")
 
 DEFAULT_LIMIT_PERIOD: Final = "EPOCH"  # Venice's documented default
 DEFAULT_MODEL_PRIVACY: Final = "ALL"  # Venice's default is undocumented: we always send one
@@ -123,6 +136,17 @@ class BaseKeySettings(BaseModel):
     rotate_after: str | None = None
     renew_before: str | None = None
     retire_grace: str | None = None
+    admin_api_key: str | None = Field(default=None, repr=False)
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _admin_api_key(cls, value: str | None) -> str | None:
+        if value is not None and key_value_type(value) != "ADMIN":
+            raise ValueError(
+                "must be the value of an ADMIN key of the account (it starts with "
+                "VENICE_ADMIN_KEY_), such as another key resource's api_key output"
+            )
+        return value
 
     @field_validator(*POLICY_FIELDS, mode="before")
     @classmethod
@@ -195,8 +219,8 @@ class BaseKeySettings(BaseModel):
     def to_inputs(self) -> dict[str, Any]:
         """The normalized inputs Pulumi stores (create-only and rotation fields only
         when set)."""
-        inputs = self.model_dump(exclude=set(CREATE_ONLY_FIELDS + POLICY_FIELDS))
-        for name in CREATE_ONLY_FIELDS + POLICY_FIELDS:
+        inputs = self.model_dump(exclude=set(OPTIONAL_FIELDS))
+        for name in OPTIONAL_FIELDS:
             if getattr(self, name, None) is not None:
                 inputs[name] = getattr(self, name)
         return inputs
@@ -214,6 +238,34 @@ class KeySettings(BaseKeySettings):
         if value is not None and not value.strip():
             raise ValueError("must be a Venice key id, or omitted")
         return value
+
+    @field_validator("import_api_key")
+    @classmethod
+    def _import_api_key(cls, value: str | None) -> str | None:
+        if value is not None and key_value_type(value) is None:
+            raise ValueError(
+                "must be the imported key's value, which starts with VENICE_INFERENCE_KEY_ "
+                "or VENICE_ADMIN_KEY_, or omitted"
+            )
+        return value
+
+    def policy_failures(self) -> list[tuple[str, str]]:
+        failures = super().policy_failures()
+        if self.import_api_key is not None:
+            kind = key_value_type(self.import_api_key)
+            if not self.import_id:
+                failures.append(
+                    ("import_api_key", "import_api_key needs import_id (the key it belongs to)")
+                )
+            elif kind != self.api_key_type:
+                failures.append(
+                    (
+                        "import_api_key",
+                        f"import_api_key is the value of an {kind} key, but api_key_type is "
+                        f"{self.api_key_type}",
+                    )
+                )
+        return failures
 
 
 class Web3KeySettings(BaseKeySettings):
@@ -247,8 +299,23 @@ _PLACEHOLDERS: Final[dict[str, Any]] = {
     "import_api_key": None,
     "wallet_private_key": None,
     "address": None,
+    "admin_api_key": None,
     **dict.fromkeys(POLICY_FIELDS),
 }
+
+
+def key_value_type(value: str) -> str | None:
+    """The type of key a secret value belongs to (by its prefix), or None if it
+    is not shaped like a Venice key's value."""
+    match = _KEY_VALUE.match(value)
+    return match.group(1) if match else None
+
+
+def engine_failures(failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Failures as they may be handed to Pulumi's engine: one on a secret input
+    names no property, since the engine would print that property's value
+    (the reason still starts with the input's name)."""
+    return [("" if prop in SECRET_INPUTS else prop, reason) for prop, reason in failures]
 
 
 def contains_unknown(value: Any) -> bool:
@@ -377,7 +444,7 @@ def changed_fields(
     and those of them that force a new key. An unknown counts as a change."""
     changed: list[str] = []
     relative_expiry = news.get("expires_after") is not None
-    for name in replace_fields + UPDATE_FIELDS + POLICY_FIELDS:
+    for name in replace_fields + UPDATE_FIELDS + POLICY_FIELDS + CREDENTIAL_FIELDS:
         if name == "expires_at" and relative_expiry:
             continue  # set once, at creation, from expires_after
         new = unwrap_secrets(news.get(name))

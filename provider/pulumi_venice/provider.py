@@ -17,12 +17,13 @@ and no message raised here contains it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -39,7 +40,9 @@ from pulumi.runtime.rpc import wrap_rpc_secret
 from . import rotation
 from .client import VeniceClient
 from .config import (
+    CONFIG_BASE_URL,
     CONFIG_KEYS,
+    ENV_BASE_URL,
     ProviderSettings,
     resolve_settings,
 )
@@ -48,6 +51,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     KeyNotFoundError,
+    NotConnectedError,
     ServerError,
     TransportError,
     VeniceApiError,
@@ -56,17 +60,19 @@ from .errors import (
 from .inputs import (
     POLICY_FIELDS,
     REPLACE_FIELDS,
+    UPDATE_FIELDS,
     BaseKeySettings,
     KeySettings,
     changed_fields,
     check_inputs,
     contains_unknown,
+    engine_failures,
     format_expiry,
     parse_expiry,
     unwrap_secrets,
 )
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
-from .retry import RetryPolicy
+from .retry import NO_RETRIES, RetryPolicy
 
 
 def retry_policy(settings: ProviderSettings) -> RetryPolicy:
@@ -92,6 +98,24 @@ class InputError(VeniceError):
 
 class ImportKeyError(VeniceError):
     """An existing key could not be brought under management."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def explained(method: Callable[P, R]) -> Callable[P, R]:
+    """A lifecycle call whose errors also say what to check in the provider's
+    configuration, where that is the likely cause."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except NotConnectedError as error:
+            raise error.with_suffix(f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}.") from None
+
+    return wrapper
 
 
 Checker = Callable[[Mapping[str, Any]], tuple[dict[str, Any], list[tuple[str, str]]]]
@@ -150,6 +174,7 @@ def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
     )
 
 
+CREDENTIAL: Final = "admin_api_key"
 MARKER_PREFIX: Final = "pulumi-venice pending "
 
 
@@ -188,30 +213,58 @@ def create_exactly_once(
     ``post(description)`` makes one create call; each attempt passes it a
     unique marker description. When an attempt's answer is lost (no answer, a
     timeout, a 5xx), the key may or may not exist: ``finder`` (an admin client
-    of the account) lists the keys, and the one with that marker is deleted
-    (its secret was lost with the answer, so it is of no use) before the next
-    attempt. A 429 is definite (nothing was created) and is retried after
-    Retry-After; any other 4xx is final. The caller then gives the key its
-    real description.
+    of the account) lists the keys once, and the one with that marker is
+    deleted (its secret was lost with the answer, so it is of no use) before
+    the next attempt. A connection that could not be made sent nothing, so
+    there is nothing to look for. A 429 is definite (nothing was created) and
+    is retried after Retry-After; any other 4xx is final. Only the policy's
+    own loop retries: the clean-up inside an attempt is one call, so a Venice
+    that does not answer fails within one policy's time, not two nested ones.
+    The caller then gives the key its real description.
     """
-    markers: list[str] = []
+    sent: list[str] = []  # markers of the attempts that reached (or may have reached) Venice
+    unchecked: set[str] = set()  # markers whose keys could not be looked for yet
+    look_once = finder.with_retry(NO_RETRIES)
 
     def attempt() -> CreatedApiKey:
         marker = new_marker()
-        markers.append(marker)
         try:
             return post(marker)
+        except NotConnectedError:
+            raise  # nothing was sent: nothing to clean up; the policy tries again
         except (TransportError, ServerError):
-            remove_marked(finder, {marker})
+            sent.append(marker)
+            try:
+                remove_marked(look_once, {marker})
+            except VeniceApiError:
+                unchecked.add(marker)  # swept once more below
             raise  # transient: the policy tries again
 
-    created = finder.retry.call(attempt)
-    if len(markers) > 1:
+    try:
+        created = finder.retry.call(attempt)
+    except VeniceApiError as error:
+        if unchecked and not _swept(look_once, unchecked):
+            raise error.with_suffix(
+                f"{len(unchecked)} attempt(s) lost their answer and Venice could not be asked "
+                f"whether they made a key; any such key is named '{MARKER_PREFIX}…', has no "
+                "known value, and `venice-orphans --delete` revokes it once it is older "
+                "than its --min-age."
+            ) from None
+        raise
+    if sent:
         # An earlier attempt whose POST was still in flight when it was
         # cleaned up may have landed since: sweep its marker once more.
-        with contextlib.suppress(VeniceApiError):
-            remove_marked(finder, set(markers[:-1]))
+        _swept(finder, set(sent))
     return created
+
+
+def _swept(client: VeniceClient, markers: set[str]) -> bool:
+    """Delete the keys under ``markers``; whether Venice could be asked."""
+    try:
+        remove_marked(client, markers)
+    except VeniceApiError:
+        return False
+    return True
 
 
 def _fingerprint(props: Mapping[str, Any]) -> str:
@@ -224,7 +277,7 @@ def _without(values: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k != name}
 
 
-def _secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
+def plain_secret(props: Mapping[str, Any], name: str = "api_key") -> str | None:
     value = unwrap_secrets(props.get(name))
     return value if isinstance(value, str) else None
 
@@ -329,7 +382,9 @@ class ApiKeyProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self._check_inputs(news)
-        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+        return CheckResult(
+            inputs, [CheckFailure(prop, reason) for prop, reason in engine_failures(failures)]
+        )
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed, replaces = changed_fields(olds, news, self.replace_fields)
@@ -347,55 +402,54 @@ class ApiKeyProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
+    @explained
     def create(self, props: dict[str, Any]) -> CreateResult:
         settings = self._settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
             return self._import(settings)
-        client = self.client()
+        client = self._manager("create API key", props)
         self._changing_keys()
         expires_at = settings.expiry_at_creation(rotation.now())
         created = create_exactly_once(
             lambda marker: client.create_key(create_request(settings, marker, expires_at)),
             client,
         )
-        # From here on the key exists: whatever fails, its id and secret must
-        # reach Pulumi's state, or the key would be orphaned. The PATCH gives
-        # the key its real description and answers with the stored key (the
-        # create answer's echo of the limits is unreliable).
-        try:
-            record = client.update_key(self._update_request(created.id, settings, expires_at))
-        except VeniceApiError:
-            record = record_from_created(created)  # the next up corrects the description
+        record = self._finish_create(client, created, settings, expires_at)
         outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
         return CreateResult(created.id, {**outputs, **self._created_extras(props)})
 
+    @explained
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             record = self.read_record(self._manager(f"refresh API key {id_}", props), id_)
         except KeyNotFoundError:
             # Gone (deleted or expired outside Pulumi): refresh drops it from state.
-            self._confirm_gone(id_, _secret(props))
+            self._confirm_gone(id_, plain_secret(props))
             return ReadResult(None, {})
         keepers = unwrap_secrets(props.get("keepers")) or {}
         extra = self._extra_outputs(props)
         return ReadResult(
             id_,
-            {**outputs_from(record, api_key=_secret(props), keepers=keepers), **extra},
+            {**outputs_from(record, api_key=plain_secret(props), keepers=keepers), **extra},
             {**inputs_from(record, keepers), **_without(extra, "retiring_key_id")},
         )
 
+    @explained
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         settings = self._settings_from(news)
-        client = self._manager(f"update API key {id_}", olds)
+        # The credential the key is managed with now (it may have changed too).
+        credential = {CREDENTIAL: news.get(CREDENTIAL)}
+        client = self._manager(f"update API key {id_}", {**olds, **credential})
         self._changing_keys()
         expires_at = self._kept_expiry(settings, olds)
         # The PATCH answers with the key as stored: no read-back needed.
         record = client.update_key(self._update_request(id_, settings, expires_at))
-        outputs = outputs_from(record, api_key=_secret(olds), keepers=settings.keepers)
+        outputs = outputs_from(record, api_key=plain_secret(olds), keepers=settings.keepers)
         extra = self._extra_outputs(news)
         extra["retiring_key_id"] = unwrap_secrets(olds.get("retiring_key_id"))
         return UpdateResult({**outputs, **extra})
 
+    @explained
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Revoke the key; when it is being replaced and ``retire_grace`` is set,
         give it that long to live instead. Destroying a key also revokes the key
@@ -411,6 +465,41 @@ class ApiKeyProvider(ResourceProvider):
             with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
                 client.delete_key(key_id)
 
+    def _finish_create(
+        self,
+        client: VeniceClient,
+        created: CreatedApiKey,
+        settings: BaseKeySettings,
+        expires_at: str | None,
+    ) -> ApiKeyRecord:
+        """Give a new key its real description; the PATCH answers with the key as
+        stored (the create answer's echo of the limits is unreliable).
+
+        If that fails, the key is revoked and the create fails cleanly, so no
+        state ever holds a key under a creation marker (which is what lets
+        ``venice-orphans`` treat an old marker key as an orphan). Only when the
+        revoke fails too is the key returned as it is, so that it is not lost:
+        the next ``up`` gives it its description.
+        """
+        try:
+            return client.update_key(self._update_request(created.id, settings, expires_at))
+        except VeniceApiError as error:
+            try:
+                client.delete_key(created.id)
+            except KeyNotFoundError:
+                pass  # gone already: nothing is left behind either way
+            except VeniceApiError:
+                return record_from_created(created)
+            raise type(error)(
+                "create API key",
+                f"Could not create API key: the new key {created.id} could not be given its "
+                f"settings ({error}) It was revoked again, so nothing is left behind; run "
+                "`pulumi up` again.",
+                status=error.status,
+                server_message=error.server_message,
+                key_id=created.id,
+            ) from None
+
     # -- hooks for other kinds of keys -----------------------------------------
 
     def _check_inputs(
@@ -425,7 +514,11 @@ class ApiKeyProvider(ResourceProvider):
         """Outputs carried from the inputs or the state: the rotation policy and
         the key this one replaced (subclasses add their own)."""
         names = (*POLICY_FIELDS, "retiring_key_id")
-        return {name: unwrap_secrets(props[name]) for name in names if name in props}
+        extra = {name: unwrap_secrets(props[name]) for name in names if name in props}
+        credential = plain_secret(props, CREDENTIAL)
+        if credential is not None:  # kept for read and delete, which see only the state
+            extra[CREDENTIAL] = wrap_rpc_secret(credential)
+        return extra
 
     def _created_extras(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """``_extra_outputs`` of a new key: which key it replaces, if it replaces one."""
@@ -465,9 +558,11 @@ class ApiKeyProvider(ResourceProvider):
         with contextlib.suppress(KeyNotFoundError):
             client.update_key(UpdateApiKeyRequest(id=key_id, expires_at=format_expiry(retire_at)))
 
-    def _manager(self, _operation: str, _props: Mapping[str, Any]) -> VeniceClient:
-        """The client that reads, updates and deletes an existing key."""
-        return self.client()
+    def _manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
+        """The client that creates, reads, updates and deletes the key: its
+        ``admin_api_key`` if it has one, else the configured admin key."""
+        credential = plain_secret(props, CREDENTIAL)
+        return self.client_for(credential) if credential else self.client()
 
     # -- helpers ------------------------------------------------------------
 
@@ -498,7 +593,7 @@ class ApiKeyProvider(ResourceProvider):
     def _import(self, settings: KeySettings) -> CreateResult:
         """Adopt the existing key ``import_id`` instead of creating one."""
         key_id = settings.import_id or ""
-        client = self.client()
+        client = self._manager(f"import API key {key_id}", settings.to_inputs())
         try:
             record = client.get_key(key_id)
         except KeyNotFoundError:
@@ -527,6 +622,7 @@ class ApiKeyProvider(ResourceProvider):
             )
         wanted = {**settings.to_inputs(), "expires_at": expires_at, "expires_after": None}
         changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
-        if changed:
+        if set(changed) & set(UPDATE_FIELDS):
             record = client.update_key(self._update_request(key_id, settings, expires_at))
-        return CreateResult(key_id, outputs_from(record, api_key=secret, keepers=settings.keepers))
+        outputs = outputs_from(record, api_key=secret, keepers=settings.keepers)
+        return CreateResult(key_id, {**outputs, **self._extra_outputs(settings.to_inputs())})

@@ -15,11 +15,11 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .inputs import OUTPUT_ONLY_FIELDS, format_expiry
+from .inputs import OUTPUT_ONLY_FIELDS, SECRET_INPUTS, format_expiry
 from .provider import ApiKeyProvider
 from .web3_provider import Web3ApiKeyProvider
 
-SECRET_OUTPUTS = ["api_key"]
+SECRET_OUTPUTS = ["api_key", "admin_api_key"]
 
 
 @dataclass
@@ -33,9 +33,10 @@ class ConsumptionLimitArgs:
 
 
 @dataclass(kw_only=True)
-class RotationArgs:
-    """The rotation policy both key resources take (keyword-only, so that they
-    come after each resource's own arguments)."""
+class SharedArgs:
+    """What both key resources take besides their own arguments: the rotation
+    policy and the managing key (keyword-only, so that they come after each
+    resource's own arguments)."""
 
     expires_after: pulumi.Input[str] | float | None = None
     """The key expires this long after it is created (``90d``); instead of expires_at."""
@@ -45,10 +46,14 @@ class RotationArgs:
     """Replace the key this long before it expires (needs expires_after)."""
     retire_grace: pulumi.Input[str] | float | None = None
     """On replacement, let the old key live this long instead of revoking it at once."""
+    admin_api_key: pulumi.Input[str] | None = None
+    """The ADMIN key that creates, reads, updates and revokes this key, in place of
+    ``venice:apiKey``: typically another key resource's ``api_key`` output, so that
+    Pulumi creates that key first and revokes it last. Kept as a secret."""
 
 
 @dataclass
-class ApiKeyArgs(RotationArgs):
+class ApiKeyArgs(SharedArgs):
     """The inputs of an :class:`ApiKey`.
 
     ``api_key_type`` and ``keepers`` force a new key when they change; the
@@ -88,7 +93,7 @@ def _limit_props(value: Any) -> Any:
 
 
 @dataclass
-class Web3ApiKeyArgs(RotationArgs):
+class Web3ApiKeyArgs(SharedArgs):
     """The inputs of a :class:`Web3ApiKey`.
 
     The wallet signs for the key: give its private key as ``wallet_private_key``
@@ -109,15 +114,12 @@ class Web3ApiKeyArgs(RotationArgs):
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
 
 
-SECRET_INPUTS = ("import_api_key", "wallet_private_key")
-
-
 def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
     """The property bag a dynamic resource sends to its provider."""
     props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
     props["expires_at"] = _expiry_text(props["expires_at"])
     props["consumption_limit"] = _limit_props(props["consumption_limit"])
-    for name in SECRET_INPUTS:
+    for name in sorted(SECRET_INPUTS):
         if props.get(name) is not None:
             props[name] = pulumi.Output.secret(props[name])
     props = {k: v for k, v in props.items() if v is not None}

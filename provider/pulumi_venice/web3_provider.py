@@ -24,7 +24,6 @@ is not pickled, and no message contains it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,7 +36,6 @@ from .errors import (
     InvalidRequestError,
     ServerError,
     TransportError,
-    VeniceApiError,
 )
 from .inputs import (
     WEB3_REPLACE_FIELDS,
@@ -47,11 +45,14 @@ from .inputs import (
 )
 from .models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
 from .provider import (
+    CREDENTIAL,
     ApiKeyProvider,
     InputError,
     create_exactly_once,
     create_request,
+    explained,
     outputs_from,
+    plain_secret,
     record_from_created,
     validated,
 )
@@ -71,13 +72,14 @@ class Web3ApiKeyProvider(ApiKeyProvider):
     replace_fields = WEB3_REPLACE_FIELDS
     settings_type = Web3KeySettings
 
+    @explained
     def create(self, props: dict[str, Any]) -> CreateResult:
         settings = validated(props, check_web3_inputs, Web3KeySettings)
         private_key = wallet_private_key(settings.wallet_private_key)
         if private_key is None:  # check refuses this; kept for direct callers
             raise InputError("A Web3 key needs wallet_private_key or VENICE_WALLET_PRIVATE_KEY.")
         account = wallet_account(private_key)
-        admin = self._admin_client_or_none()
+        admin = self._admin_client_or_none(settings.admin_api_key)
         self._changing_keys()
         public = self.client_for(None)
         expires_at = settings.expiry_at_creation(rotation.now())
@@ -93,11 +95,14 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         else:
             created = self._create_unchecked(post, settings.description)
         # The key exists from here on: whatever happens, it is returned to Pulumi.
-        manager = self._optional_manager(created.api_key_type, created.api_key)
-        record = record_from_created(created)
-        if manager is not None:
-            with contextlib.suppress(VeniceApiError):
-                record = manager.update_key(self._update_request(created.id, settings, expires_at))
+        manager = self._optional_manager(
+            created.api_key_type, created.api_key, settings.admin_api_key
+        )
+        record = (
+            self._finish_create(manager, created, settings, expires_at)
+            if manager is not None
+            else record_from_created(created)  # made with its real description: nothing to fix
+        )
         outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
         extras = {**self._created_extras(props), "address": account.address}
         return CreateResult(created.id, {**outputs, **extras})
@@ -149,11 +154,16 @@ class Web3ApiKeyProvider(ApiKeyProvider):
     def _extra_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {**super()._extra_outputs(props), "address": unwrap_secrets(props.get("address"))}
 
-    def _admin_client_or_none(self) -> VeniceClient | None:
+    def _admin_client_or_none(self, admin_api_key: str | None) -> VeniceClient | None:
+        """The key's ``admin_api_key``, else the configured admin key, else None."""
+        if admin_api_key:
+            return self.client_for(admin_api_key)
         return self.client() if self.settings().api_key else None
 
-    def _optional_manager(self, api_key_type: str, secret: str | None) -> VeniceClient | None:
-        admin = self._admin_client_or_none()
+    def _optional_manager(
+        self, api_key_type: str, secret: str | None, admin_api_key: str | None
+    ) -> VeniceClient | None:
+        admin = self._admin_client_or_none(admin_api_key)
         if admin is not None:
             return admin
         if api_key_type == "ADMIN" and secret:
@@ -161,15 +171,17 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         return None
 
     def _manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
-        secret = unwrap_secrets(props.get("api_key"))
         manager = self._optional_manager(
             str(unwrap_secrets(props.get("api_key_type"))),
-            secret if isinstance(secret, str) else None,
+            plain_secret(props, "api_key"),
+            plain_secret(props, CREDENTIAL),
         )
         if manager is None:
             raise ConfigurationError(
                 f"Cannot {operation}: a key created by a wallet is read, changed and revoked "
-                "with an admin key of the wallet's account, and none is configured; set "
-                "venice:apiKey or VENICE_API_KEY (an ADMIN Web3ApiKey of the same wallet will do)."
+                "with an admin key of the wallet's account, and none is given; pass the "
+                "api_key of an ADMIN key of that account as admin_api_key (for example an "
+                "ADMIN Web3ApiKey of the same wallet: Pulumi then revokes this key before "
+                "that one), or set venice:apiKey or VENICE_API_KEY."
             )
         return manager
