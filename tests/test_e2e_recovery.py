@@ -146,7 +146,8 @@ def test_pulumi_killed_midway_then_refresh_and_up_recover(
         f"{len(leftovers)} left outside the state"
     )
 
-    # ...and venice-orphans finds exactly those, and revokes them.
+    # ...and venice-orphans finds exactly those and, told that this is the only
+    # stack of the account and that no run is in progress, revokes them.
     export = project.pulumi("stack", "export").stdout
     env = {
         **project.env,
@@ -154,14 +155,23 @@ def test_pulumi_killed_midway_then_refresh_and_up_recover(
         "VENICE_BASE_URL": restartable.process.base_url,
     }
     found = subprocess.run(
-        [sys.executable, "-m", "pulumi_venice.orphans", "--delete"],
+        [
+            sys.executable,
+            "-m",
+            "pulumi_venice.orphans",
+            "--all-stacks",
+            "--min-age",
+            "0",
+            "--delete",
+        ],
         input=export,
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert {line.split("\t")[0] for line in found.stdout.splitlines()} == leftovers
+    verdicts = {line.split("\t")[0]: line.split("\t")[2] for line in found.stdout.splitlines()}
+    assert verdicts == dict.fromkeys(leftovers, "orphan")
     assert {k["id"] for k in restartable.live_keys()} == in_state
     project.destroy()
     assert restartable.live_keys() == []

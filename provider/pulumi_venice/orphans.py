@@ -1,16 +1,30 @@
-"""``venice-orphans``: find (and revoke) keys that a stack created but does not own.
+"""``venice-orphans``: find keys that no stack owns, and revoke those proven to be orphans.
 
 When the ``pulumi`` process dies in the middle of an ``up`` (a killed CI
 runner), a create may finish at Venice after the engine is gone: the key
 exists, but no state records it, and Venice never shows its value again.
-Such a key carries either the provider's creation marker
-(``pulumi-venice pending …``) or the description of a key the stack manages.
-This command compares ``pulumi stack export`` with the account's keys and
-lists those candidates; ``--delete`` revokes them. It never touches a key the
-stack's state knows, and only looks at descriptions the stack uses.
 
-    pulumi stack export | venice-orphans            # list
-    pulumi stack export | venice-orphans --delete   # revoke
+The sweeper must never revoke a key that another stack, or another running
+``pulumi up``, may own. So it sorts the account's keys that are in none of
+the stack exports it is given:
+
+- **orphan** (revoked by ``--delete``): a key under the provider's creation
+  marker (``pulumi-venice pending …``) older than ``--min-age``. A create
+  holds its marker only between its two calls (and a key that cannot be given
+  its settings is revoked, never stored under its marker), so a marker key
+  older than any create can take belongs to no run and to no state. With
+  ``--all-stacks`` (the exports given are those of *every* stack that manages
+  keys in this account), a key older than ``--min-age`` whose description a
+  stack uses is one too.
+- **possible orphan** (listed, never revoked): a key whose description one of
+  the stacks uses, without ``--all-stacks`` (another stack may own a key of
+  the same description, as two stacks of one program do); and any candidate
+  younger than ``--min-age`` (a running ``up`` may be about to record it).
+
+The default ``--min-age`` (1h) is far above the time a create holds its
+marker (at most about twice ``venice:operationTimeout``, 300 s by default);
+raise it if a stack sets a longer operation timeout. ``--min-age 0`` is for
+when no ``pulumi`` run can be in progress.
 """
 
 from __future__ import annotations
@@ -18,68 +32,198 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
 
+from . import rotation
 from .client import VeniceClient
 from .config import resolve_settings
-from .errors import VeniceError
+from .errors import KeyNotFoundError, VeniceError
+from .inputs import parse_expiry
 from .models import ApiKeyRecord
 from .provider import MARKER_PREFIX
 
-_KEY_TYPES = ("venice:ApiKey", "venice:Web3ApiKey")
+_KEY_TYPES: Final = ("venice:ApiKey", "venice:Web3ApiKey")
+DEFAULT_MIN_AGE: Final = "1h"
+
+Verdict = Literal["orphan", "possible orphan"]
 
 
-def managed_keys(export: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The ids and descriptions of the Venice keys in a stack export."""
-    ids: set[str] = set()
-    descriptions: set[str] = set()
-    for resource in export.get("deployment", {}).get("resources", []) or []:
-        if not str(resource.get("type", "")).endswith(_KEY_TYPES):
+@dataclass
+class Managed:
+    """What the given stack exports hold: key ids, and the descriptions they use."""
+
+    ids: set[str] = field(default_factory=set)
+    descriptions: set[str] = field(default_factory=set)
+
+    def add_export(self, export: dict[str, Any]) -> None:
+        deployment = export.get("deployment") or {}
+        for resource in deployment.get("resources") or []:
+            if not str(resource.get("type", "")).endswith(_KEY_TYPES):
+                continue
+            if resource.get("id"):
+                self.ids.add(str(resource["id"]))
+            for bag in (resource.get("inputs") or {}, resource.get("outputs") or {}):
+                if isinstance(bag.get("description"), str):
+                    self.descriptions.add(bag["description"])
+        for operation in deployment.get("pending_operations") or []:
+            inputs = (operation.get("resource") or {}).get("inputs") or {}
+            if isinstance(inputs.get("description"), str):
+                self.descriptions.add(inputs["description"])
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: ApiKeyRecord
+    verdict: Verdict
+    why: str
+
+
+def _age(key: ApiKeyRecord, now: datetime) -> timedelta | None:
+    try:
+        return now - parse_expiry(key.created_at) if key.created_at else None
+    except ValueError:
+        return None
+
+
+def classify(
+    keys: Iterable[ApiKeyRecord],
+    managed: Managed,
+    *,
+    min_age: timedelta,
+    all_stacks: bool,
+    now: datetime,
+) -> list[Finding]:
+    """The keys outside every given state that may be orphans, each with its verdict."""
+    findings: list[Finding] = []
+    for key in keys:
+        if key.id in managed.ids:
             continue
-        if resource.get("id"):
-            ids.add(str(resource["id"]))
-        for bag in (resource.get("inputs") or {}, resource.get("outputs") or {}):
-            if isinstance(bag.get("description"), str):
-                descriptions.add(bag["description"])
-    for operation in export.get("deployment", {}).get("pending_operations", []) or []:
-        inputs = (operation.get("resource") or {}).get("inputs") or {}
-        if isinstance(inputs.get("description"), str):
-            descriptions.add(inputs["description"])
-    return ids, descriptions
+        description = key.description or ""
+        marked = description.startswith(MARKER_PREFIX)
+        if not marked and description not in managed.descriptions:
+            continue
+        age = _age(key, now)
+        old_enough = age is not None and age >= min_age
+        if marked and old_enough:
+            findings.append(Finding(key, "orphan", "creation marker older than --min-age"))
+        elif marked:
+            findings.append(
+                Finding(key, "possible orphan", "creation marker: a create may be running")
+            )
+        elif all_stacks and old_enough:
+            findings.append(Finding(key, "orphan", "a stack's description, in no stack's state"))
+        elif all_stacks:
+            findings.append(Finding(key, "possible orphan", "younger than --min-age"))
+        else:
+            findings.append(
+                Finding(
+                    key,
+                    "possible orphan",
+                    "a stack's description; another stack may own it (see --all-stacks)",
+                )
+            )
+    return findings
 
 
-def find_orphans(
-    keys: Iterable[ApiKeyRecord], managed_ids: set[str], descriptions: set[str]
-) -> list[ApiKeyRecord]:
-    """Keys not in state that carry a creation marker or a managed description."""
-    return [
-        key
-        for key in keys
-        if key.id not in managed_ids
-        and ((key.description or "").startswith(MARKER_PREFIX) or key.description in descriptions)
-    ]
+def _exports(paths: Sequence[str]) -> list[dict[str, Any]]:
+    if paths:
+        return [json.loads(Path(path).read_text(encoding="utf-8")) for path in paths]
+    if sys.stdin.isatty():
+        raise VeniceError(
+            "No stack export given: pipe one in (`pulumi stack export | venice-orphans`) "
+            "or name files with --export."
+        )
+    return [json.load(sys.stdin)]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="venice-orphans",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "List the Venice keys that no given stack owns, and revoke the proven orphans.\n\n"
+            "Reads `pulumi stack export` JSON from standard input, or from --export files.\n"
+            "Credentials: VENICE_API_KEY (an ADMIN key) and VENICE_BASE_URL.\n\n"
+            "  pulumi stack export | venice-orphans                  list\n"
+            "  pulumi stack export | venice-orphans --delete         revoke proven orphans\n"
+            "  venice-orphans --export dev.json --export prod.json --all-stacks --delete"
+        ),
+        epilog=(
+            "An orphan is a key under a creation marker older than --min-age or, with\n"
+            "--all-stacks, a key older than --min-age with a description some stack uses\n"
+            "but in no stack's state. Everything else is listed as a possible orphan and\n"
+            "left alone."
+        ),
+    )
+    parser.add_argument("--delete", action="store_true", help="revoke the orphans found")
+    parser.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a `pulumi stack export` file (repeat for several stacks); default: stdin",
+    )
+    parser.add_argument(
+        "--all-stacks",
+        action="store_true",
+        help="the exports given are those of every stack that manages keys in this account",
+    )
+    parser.add_argument(
+        "--min-age",
+        default=DEFAULT_MIN_AGE,
+        metavar="DURATION",
+        help=f"how old a key must be to be an orphan (30m, 2h, 0; default {DEFAULT_MIN_AGE})",
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="venice-orphans", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--delete", action="store_true", help="revoke the keys found")
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
-        export = json.load(sys.stdin)
+        min_age = rotation.parse_duration(args.min_age if args.min_age != "0" else "0s")
+    except ValueError:
+        parser.error(f"--min-age {rotation.DURATION_RULE}")
+    try:
+        managed = Managed()
+        for export in _exports(args.export):
+            managed.add_export(export)
         settings = resolve_settings()
-        ids, descriptions = managed_keys(export)
         with VeniceClient(settings.base_url, settings.require_api_key()) as client:
-            orphans = find_orphans(client.list_keys(), ids, descriptions)
-            for key in orphans:
-                print(f"{key.id}\t{key.created_at}\t{key.description}")
-                if args.delete:
-                    client.delete_key(key.id)
-    except (VeniceError, json.JSONDecodeError) as error:
+            findings = classify(
+                client.list_keys(),
+                managed,
+                min_age=min_age,
+                all_stacks=args.all_stacks,
+                now=rotation.now(),
+            )
+            revoked = 0
+            for finding in findings:
+                key = finding.key
+                print(
+                    f"{key.id}\t{key.created_at}\t{finding.verdict}\t{key.description}"
+                    f"\t({finding.why})"
+                )
+                if args.delete and finding.verdict == "orphan":
+                    try:
+                        client.delete_key(key.id)
+                    except KeyNotFoundError:
+                        continue
+                    revoked += 1
+    except (VeniceError, OSError, json.JSONDecodeError) as error:
         print(f"venice-orphans: {error}", file=sys.stderr)
         return 1
-    verb = "revoked" if args.delete else "found"
-    print(f"{len(orphans)} orphan key(s) {verb}", file=sys.stderr)
+    orphans = sum(1 for f in findings if f.verdict == "orphan")
+    possible = len(findings) - orphans
+    done = f", {revoked} revoked" if args.delete else ""
+    print(
+        f"{orphans} orphan key(s){done}; {possible} possible orphan(s) left alone",
+        file=sys.stderr,
+    )
     return 0
 
 
