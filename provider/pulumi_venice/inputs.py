@@ -319,8 +319,11 @@ def engine_failures(failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def contains_unknown(value: Any) -> bool:
-    """Whether a value is, or holds, a preview-time unknown."""
-    if value == UNKNOWN:
+    """Whether a value is, or holds, a preview-time unknown: the engine's marker,
+    or the ``Unknown`` the dynamic-provider server turns it into."""
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, Mapping):
         return any(contains_unknown(v) for v in value.values())
