@@ -64,7 +64,7 @@ def runs_of(value: str, length: int = 8) -> set[str]:
 def test_a_failed_check_never_prints_a_secret_input(
     project_factory: Callable[..., PulumiProject], emulator: EmulatorThread
 ) -> None:
-    project = project_factory(PROGRAMS / "bad-secrets")
+    project = project_factory(PROGRAMS / "bad_secrets")
     project.env["VENICE_WALLET_PRIVATE_KEY"] = "0x" + secrets.token_hex(32)
     # The engine stops at the first resource that fails its check: one preview a case.
     for kind, name, value in malformed_secret_inputs():
@@ -194,7 +194,7 @@ def test_a_wallets_admin_key_manages_its_keys_without_stranding_one(
 ) -> None:
     private_key = "0x" + secrets.token_hex(32)
     wallet = Account.from_key(private_key).address
-    project = project_factory(PROGRAMS / "web3-managed")
+    project = project_factory(PROGRAMS / "web3_managed")
     project.pulumi("config", "rm", "venice:apiKey")  # no admin key configured at all
     project.env["VENICE_WALLET_PRIVATE_KEY"] = private_key
 
