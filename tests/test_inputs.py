@@ -176,7 +176,8 @@ def test_unknowns_as_the_dynamic_provider_server_gives_them_pass_check() -> None
     an input from another resource's output at preview is not a wrong type."""
     from pulumi.output import Unknown
 
-    news = {"api_key_type": "INFERENCE", "description": Unknown(), "admin_api_key": Unknown()}
+    unknown = Unknown()  # type: ignore[no-untyped-call]
+    news = {"api_key_type": "INFERENCE", "description": unknown, "admin_api_key": unknown}
     inputs, failures = check_inputs(news)
     assert failures == []
     assert isinstance(inputs["description"], Unknown)
