@@ -17,6 +17,7 @@ from pulumi_venice import (
     VeniceClient,
 )
 from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.emulator.backend import AUTH_FAILED as AUTH
 from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
 from pulumi_venice.retry import NO_RETRIES, RetryPolicy
 
@@ -84,7 +85,23 @@ def test_wrong_key_is_an_authentication_error_without_the_key(
         bad.list_keys()
     assert raised.value.status == 401
     assert wrong not in str(raised.value)
-    assert "VENICE_API_KEY" in str(raised.value) and "venice:apiKey" in str(raised.value)
+    # The client speaks in its own terms: no Pulumi setting for a script's key.
+    assert str(raised.value).endswith(
+        "The API key it was called with was refused, or may not make this call."
+    )
+    assert "venice:" not in str(raised.value) and "VENICE_API_KEY" not in str(raised.value)
+
+
+def test_the_caller_says_what_to_check_when_its_key_is_refused(
+    emulator: EmulatorThread,
+) -> None:
+    hint = "Check the key in ~/.venice (it must be an ADMIN key)."
+    with (
+        VeniceClient(emulator.base_url, "VENICE_ADMIN_KEY_wrong", refused_hint=hint) as bad,
+        pytest.raises(AuthenticationError) as raised,
+    ):
+        bad.list_keys()
+    assert str(raised.value) == f"Could not list API keys: Venice answered 401: {AUTH}. {hint}"
 
 
 def test_no_key_at_all_answers_402(emulator: EmulatorThread) -> None:

@@ -4,9 +4,11 @@ openapi-core."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +31,22 @@ from pulumi_venice.models import (
 
 from .helpers import SHARED
 
-SPEC_PATH = SHARED / "venice-openapi-api-keys.yaml"
+# Venice's OpenAPI document is not part of this repository: CI has it in
+# ../shared; anyone else points VENICE_OPENAPI_DOCUMENT at a copy, or these
+# tests skip (and in CI, where it must be present, a skip fails the run).
+DOCUMENT_ENV = "VENICE_OPENAPI_DOCUMENT"
+SPEC_PATH = Path(os.environ.get(DOCUMENT_ENV) or SHARED / "venice-openapi-api-keys.yaml")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document, or a skip (a failure under CI) that says how to provide it."""
+    if not SPEC_PATH.is_file():
+        reason = f"Venice's OpenAPI document is not at {SPEC_PATH}: set {DOCUMENT_ENV} to it"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI must run the conformance tests)")
+        pytest.skip(reason)
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return document
 
 
 class _Request:
@@ -83,8 +100,7 @@ class Judge:
 
 @pytest.fixture
 def judged_emulator(admin_key: str) -> Iterator[tuple[EmulatorThread, Judge]]:
-    assert SPEC_PATH.exists(), f"Venice's OpenAPI document is expected at {SPEC_PATH}"
-    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    spec = openapi_document()
     with start_emulator([admin_key], limits=Limits(4, 60.0, 500)) as emu:
         spec["servers"] = [{"url": emu.base_url}]
         yield emu, Judge(OpenAPI.from_dict(spec))

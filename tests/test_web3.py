@@ -267,6 +267,22 @@ def test_an_admin_web3_key_manages_itself(
     assert created.id not in {k.id for k in wallet_emulator.server.backend.all_keys()}
 
 
+def test_a_self_managed_admin_key_revoked_outside_is_dropped_by_refresh(
+    lone_wallet_provider: Web3ApiKeyProvider,
+    wallet_emulator: EmulatorThread,
+    wallet: tuple[str, str],
+) -> None:
+    """Its own value is refused (401) once it is revoked: with no admin key
+    configured, that means gone, as "not found" does for other keys."""
+    provider = lone_wallet_provider
+    created = provider.create(checked(provider, api_key_type="ADMIN"))
+    outs = created.outs or {}
+    with VeniceClient(wallet_emulator.base_url, unwrap_rpc_secret(outs["api_key"])) as itself:
+        itself.delete_key(created.id)
+    assert provider.read(created.id, outs).id is None
+    provider.delete(created.id, outs)  # already gone: nothing to do, no error
+
+
 def test_private_key_is_not_pickled_stored_or_shown(
     web3_provider: Web3ApiKeyProvider, wallet: tuple[str, str]
 ) -> None:

@@ -144,9 +144,12 @@ def shared_http(base_url: str, timeout: float) -> httpx.Client:
 class VeniceClient:
     """Calls Venice with one key (or none, for the public Web3 endpoints).
 
-    With ``shared=True`` the client uses the process's pool for its base URL
-    (:func:`shared_http`) and ``close`` leaves that pool open; otherwise it
-    owns a pool of its own (``transport`` is for tests).
+    ``refused_hint`` is the caller's sentence for when Venice refuses that key
+    (where it came from and what to check); without one, the error says only
+    that the key was refused. With ``shared=True`` the client uses the
+    process's pool for its base URL (:func:`shared_http`) and ``close`` leaves
+    that pool open; otherwise it owns a pool of its own (``transport`` is for
+    tests).
     """
 
     def __init__(
@@ -158,9 +161,11 @@ class VeniceClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         shared: bool = False,
+        refused_hint: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.refused_hint = refused_hint
         self.retry = retry or RetryPolicy()
         self._owns_http = not shared
         self._http = (
@@ -243,7 +248,7 @@ class VeniceClient:
                 response = self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
-            return _result(call, response)
+            return _result(call, response, self.refused_hint)
 
         return self.retry.call(once) if call.idempotent else once()
 
@@ -260,9 +265,11 @@ class AsyncVeniceClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        refused_hint: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.refused_hint = refused_hint
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(**_http_options(self.base_url, timeout), transport=transport)
 
@@ -324,7 +331,7 @@ class AsyncVeniceClient:
                 response = await self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
-            return _result(call, response)
+            return _result(call, response, self.refused_hint)
 
         return await self.retry.acall(once) if call.idempotent else await once()
 
@@ -480,11 +487,11 @@ def _transport_error(call: Call[Any], exc: httpx.HTTPError, base_url: str) -> Tr
     )
 
 
-def _result(call: Call[ResultT], response: httpx.Response) -> ResultT:
+def _result(call: Call[ResultT], response: httpx.Response, refused_hint: str | None) -> ResultT:
     """The call's result from Venice's answer, or the error that says what went wrong."""
     operation, key_id = call.operation, call.key_id
     if not response.is_success:
-        raise _error(operation, response, key_id)
+        raise _error(operation, response, key_id, refused_hint)
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -508,17 +515,18 @@ def _result(call: Call[ResultT], response: httpx.Response) -> ResultT:
         ) from None
 
 
-def _error(operation: str, response: httpx.Response, key_id: str | None) -> VeniceApiError:
+def _error(
+    operation: str, response: httpx.Response, key_id: str | None, refused_hint: str | None
+) -> VeniceApiError:
     status = response.status_code
     text, details = _describe_body(response)
     said = f"Venice answered {status}: {text}" if text else f"Venice answered {status}"
     common: dict[str, Any] = {"status": status, "server_message": text, "key_id": key_id}
     if status in (401, 402, 403):
-        hint = (
-            " The admin key was refused: check venice:apiKey or VENICE_API_KEY "
-            "(it must be a valid ADMIN key)."
+        hint = refused_hint or (
+            "The API key it was called with was refused, or may not make this call."
         )
-        return AuthenticationError(operation, f"Could not {operation}: {said}.{hint}", **common)
+        return AuthenticationError(operation, f"Could not {operation}: {said}. {hint}", **common)
     lowered = (text or "").lower()
     if status == 404 or (status == 400 and any(p in lowered for p in _NOT_FOUND_PHRASES)):
         return KeyNotFoundError(operation, f"Could not {operation}: {said}.", **common)

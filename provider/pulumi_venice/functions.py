@@ -22,7 +22,7 @@ import pulumi
 from .client import VeniceClient
 from .config import CONFIG_KEYS, resolve_settings
 from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
-from .provider import settings_client
+from .provider import ADMIN_KEY_REFUSED, settings_client
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def _client() -> VeniceClient:
     stack_config = pulumi.Config("venice")
     config = {key: stack_config.get(key.split(":", 1)[1]) for key in CONFIG_KEYS}
     settings = resolve_settings(config)
-    return settings_client(settings, settings.require_api_key())
+    return settings_client(settings, settings.require_api_key(), ADMIN_KEY_REFUSED)
 
 
 def get_api_keys() -> GetApiKeysResult:

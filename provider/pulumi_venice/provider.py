@@ -81,7 +81,18 @@ def retry_policy(settings: ProviderSettings) -> RetryPolicy:
     )
 
 
-def settings_client(settings: ProviderSettings, api_key: str | None) -> VeniceClient:
+ADMIN_KEY_REFUSED: Final = (
+    "The admin key was refused: check venice:apiKey or VENICE_API_KEY "
+    "(it must be a valid ADMIN key)."
+)
+CREDENTIAL_REFUSED: Final = (
+    "The admin_api_key was refused: it must be the value of a live ADMIN key of this key's account."
+)
+
+
+def settings_client(
+    settings: ProviderSettings, api_key: str | None, refused_hint: str | None = None
+) -> VeniceClient:
     """A client that calls with ``api_key`` on the process's shared connection pool."""
     return VeniceClient(
         settings.base_url,
@@ -89,6 +100,7 @@ def settings_client(settings: ProviderSettings, api_key: str | None) -> VeniceCl
         timeout=settings.request_timeout,
         retry=retry_policy(settings),
         shared=True,
+        refused_hint=refused_hint,
     )
 
 
@@ -334,7 +346,9 @@ class ApiKeyProvider(ResourceProvider):
         settings = self.settings()
         with self._lock:
             if self._client is None:
-                self._client = settings_client(settings, settings.require_api_key())
+                self._client = settings_client(
+                    settings, settings.require_api_key(), ADMIN_KEY_REFUSED
+                )
                 self._directory = KeyDirectory(self._client.list_keys)
             return self._client
 
@@ -354,10 +368,10 @@ class ApiKeyProvider(ResourceProvider):
         if directory is not None:
             directory.invalidate()
 
-    def client_for(self, api_key: str | None) -> VeniceClient:
+    def client_for(self, api_key: str | None, refused_hint: str | None = None) -> VeniceClient:
         """A client that calls with the given key (or none), on the process's
         shared connection pool: cheap to make, and nothing to close."""
-        return settings_client(self.settings(), api_key)
+        return settings_client(self.settings(), api_key, refused_hint)
 
     def _confirm_gone(self, key_id: str, secret: str | None) -> None:
         """Venice said the key is gone: make sure before refresh drops it from state.
@@ -422,8 +436,11 @@ class ApiKeyProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             record = self.read_record(self._manager(f"refresh API key {id_}", props), id_)
-        except KeyNotFoundError:
-            # Gone (deleted or expired outside Pulumi): refresh drops it from state.
+        except (KeyNotFoundError, AuthenticationError) as error:
+            if isinstance(error, AuthenticationError) and not self._manages_itself(props):
+                raise
+            # Gone (deleted or expired outside Pulumi; a key that manages itself
+            # learns it as its own value being refused): refresh drops it.
             self._confirm_gone(id_, plain_secret(props))
             return ReadResult(None, {})
         keepers = unwrap_secrets(props.get("keepers")) or {}
@@ -461,8 +478,15 @@ class ApiKeyProvider(ResourceProvider):
             self._retire(client, id_, props, grace)
             return
         retiring = unwrap_secrets(props.get("retiring_key_id"))
+        # Already gone is what delete wanted; so is a key that manages itself
+        # whose own value is refused.
+        gone = (
+            (KeyNotFoundError, AuthenticationError)
+            if self._manages_itself(props)
+            else (KeyNotFoundError,)
+        )
         for key_id in (id_, retiring) if isinstance(retiring, str) else (id_,):
-            with contextlib.suppress(KeyNotFoundError):  # already gone: what delete wanted
+            with contextlib.suppress(*gone):
                 client.delete_key(key_id)
 
     def _finish_create(
@@ -558,11 +582,15 @@ class ApiKeyProvider(ResourceProvider):
         with contextlib.suppress(KeyNotFoundError):
             client.update_key(UpdateApiKeyRequest(id=key_id, expires_at=format_expiry(retire_at)))
 
+    def _manages_itself(self, _props: Mapping[str, Any]) -> bool:
+        """Whether the key is read, changed and revoked with its own value."""
+        return False
+
     def _manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
         """The client that creates, reads, updates and deletes the key: its
         ``admin_api_key`` if it has one, else the configured admin key."""
         credential = plain_secret(props, CREDENTIAL)
-        return self.client_for(credential) if credential else self.client()
+        return self.client_for(credential, CREDENTIAL_REFUSED) if credential else self.client()
 
     # -- helpers ------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from .inputs import (
 from .models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
 from .provider import (
     CREDENTIAL,
+    CREDENTIAL_REFUSED,
     ApiKeyProvider,
     InputError,
     create_exactly_once,
@@ -157,7 +158,7 @@ class Web3ApiKeyProvider(ApiKeyProvider):
     def _admin_client_or_none(self, admin_api_key: str | None) -> VeniceClient | None:
         """The key's ``admin_api_key``, else the configured admin key, else None."""
         if admin_api_key:
-            return self.client_for(admin_api_key)
+            return self.client_for(admin_api_key, CREDENTIAL_REFUSED)
         return self.client() if self.settings().api_key else None
 
     def _optional_manager(
@@ -169,6 +170,10 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         if api_key_type == "ADMIN" and secret:
             return self.client_for(secret)
         return None
+
+    def _manages_itself(self, props: Mapping[str, Any]) -> bool:
+        admin = plain_secret(props, CREDENTIAL) or self.settings().api_key
+        return admin is None and unwrap_secrets(props.get("api_key_type")) == "ADMIN"
 
     def _manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
         manager = self._optional_manager(
