@@ -11,7 +11,7 @@ import pytest
 
 from pulumi_venice import AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.rotation import CLOCK_OFFSET_ENV, parse_duration
+from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
 
 from .e2e import REPO, PulumiProject
 

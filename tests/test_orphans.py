@@ -16,7 +16,7 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import CreateApiKeyRequest
 from pulumi_venice.orphans import Managed, classify
 from pulumi_venice.provider import new_marker
-from pulumi_venice.rotation import now
+from pulumi_venice.times import now
 
 
 def export_of(*keys: tuple[str, str]) -> dict[str, Any]:

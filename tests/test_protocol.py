@@ -24,8 +24,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.inputs import parse_expiry
 from pulumi_venice.models import UpdateApiKeyRequest
+from pulumi_venice.times import parse_expiry
 
 pytestmark = pytest.mark.protocol
 

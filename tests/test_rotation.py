@@ -12,8 +12,8 @@ import pytest
 
 from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.inputs import UNKNOWN, check_inputs, parse_expiry
-from pulumi_venice.rotation import CLOCK_OFFSET_ENV, now, parse_duration
+from pulumi_venice.inputs import UNKNOWN, check_inputs
+from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
 
 Jump = Callable[[str], None]
 

@@ -342,7 +342,7 @@ def test_a_wallet_key_rotates_with_grace_like_an_ordinary_one(
     wallet_emulator: EmulatorThread,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pulumi_venice.rotation import CLOCK_OFFSET_ENV
+    from pulumi_venice.times import CLOCK_OFFSET_ENV
 
     policy = {"rotate_after": "30d", "retire_grace": "1d", "expires_after": "90d"}
     first = web3_provider.create(checked(web3_provider, **policy))

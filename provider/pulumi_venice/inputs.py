@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from . import rotation
+from . import times
 from .models import (
     LIMIT_CURRENCIES,
     MAX_CONSUMPTION_LIMIT,
@@ -30,6 +30,7 @@ from .models import (
     ModelPrivacy,
     utf16_length,
 )
+from .times import DATE_ONLY, format_expiry, parse_expiry
 from .wallet import (
     ENV_WALLET_PRIVATE_KEY,
     check_address,
@@ -86,23 +87,6 @@ DEFAULT_LIMIT_PERIOD: Final = "EPOCH"  # Venice's documented default
 DEFAULT_MODEL_PRIVACY: Final = "ALL"  # Venice's default is undocumented: we always send one
 
 _CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
-_DATE_ONLY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_expiry(value: str) -> datetime:
-    """The instant an ``expires_at`` string names (a date means its midnight UTC)."""
-    if _DATE_ONLY.match(value):
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("naive timestamp")
-    return parsed.astimezone(UTC)
-
-
-def format_expiry(instant: datetime) -> str:
-    """The UTC form Venice accepts: ``2026-12-31T23:59:59.000Z``."""
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class LimitSettings(BaseModel):
@@ -151,7 +135,7 @@ class BaseKeySettings(BaseModel):
     @field_validator(*POLICY_FIELDS, mode="before")
     @classmethod
     def _duration(cls, value: Any) -> str | None:
-        return None if value is None else rotation.normalize_duration(value)
+        return None if value is None else times.normalize_duration(value)
 
     def policy_failures(self) -> list[tuple[str, str]]:
         """Rules between the rotation inputs, each naming its field."""
@@ -169,8 +153,8 @@ class BaseKeySettings(BaseModel):
                 )
             )
         elif self.renew_before and self.expires_after:
-            window = rotation.parse_duration(self.renew_before)
-            if window >= rotation.parse_duration(self.expires_after):
+            window = times.parse_duration(self.renew_before)
+            if window >= times.parse_duration(self.expires_after):
                 failures.append(
                     (
                         "renew_before",
@@ -183,7 +167,7 @@ class BaseKeySettings(BaseModel):
     def expiry_at_creation(self, at: datetime) -> str | None:
         """The ``expiresAt`` to create the key with (``expires_after`` counts from ``at``)."""
         if self.expires_after:
-            return format_expiry(at + rotation.parse_duration(self.expires_after))
+            return format_expiry(at + times.parse_duration(self.expires_after))
         return self.expires_at
 
     @field_validator("description")
@@ -212,9 +196,9 @@ class BaseKeySettings(BaseModel):
                 "must be an ISO 8601 date (2026-12-31) or a timestamp with a time zone "
                 "(2026-12-31T23:59:59Z), or empty for no expiry"
             ) from None
-        if instant <= rotation.now():
+        if instant <= times.now():
             raise ValueError("must be in the future (Venice deletes expired keys)")
-        return value if _DATE_ONLY.match(value) else format_expiry(instant)
+        return value if DATE_ONLY.match(value) else format_expiry(instant)
 
     def to_inputs(self) -> dict[str, Any]:
         """The normalized inputs Pulumi stores (create-only and rotation fields only

@@ -38,11 +38,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from . import rotation
+from . import times
 from .client import VeniceClient
 from .config import resolve_settings
 from .errors import KeyNotFoundError, VeniceError
-from .inputs import parse_expiry
 from .models import ApiKeyRecord
 from .provider import MARKER_PREFIX
 
@@ -84,7 +83,7 @@ class Finding:
 
 def _age(key: ApiKeyRecord, now: datetime) -> timedelta | None:
     try:
-        return now - parse_expiry(key.created_at) if key.created_at else None
+        return now - times.parse_expiry(key.created_at) if key.created_at else None
     except ValueError:
         return None
 
@@ -185,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        min_age = rotation.parse_duration(args.min_age if args.min_age != "0" else "0s")
+        min_age = times.parse_duration(args.min_age if args.min_age != "0" else "0s")
     except ValueError:
-        parser.error(f"--min-age {rotation.DURATION_RULE}")
+        parser.error(f"--min-age {times.DURATION_RULE}")
     try:
         managed = Managed()
         for export in _exports(args.export):
@@ -199,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 managed,
                 min_age=min_age,
                 all_stacks=args.all_stacks,
-                now=rotation.now(),
+                now=times.now(),
             )
             revoked = 0
             for finding in findings:

@@ -37,7 +37,7 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime.rpc import wrap_rpc_secret
 
-from . import rotation
+from . import rotation, times
 from .client import VeniceClient
 from .config import (
     CONFIG_BASE_URL,
@@ -67,12 +67,11 @@ from .inputs import (
     check_inputs,
     contains_unknown,
     engine_failures,
-    format_expiry,
-    parse_expiry,
     unwrap_secrets,
 )
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .retry import NO_RETRIES, RetryPolicy
+from .times import format_expiry, parse_expiry
 
 
 def retry_policy(settings: ProviderSettings) -> RetryPolicy:
@@ -403,7 +402,7 @@ class ApiKeyProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed, replaces = changed_fields(olds, news, self.replace_fields)
         known = {k: unwrap_secrets(v) for k, v in news.items() if not contains_unknown(v)}
-        due = rotation.rotation_reason(unwrap_secrets(olds), known, rotation.now())
+        due = rotation.rotation_reason(unwrap_secrets(olds), known, times.now())
         if due is not None and due not in replaces:
             replaces.append(due)
         if replaces:
@@ -423,7 +422,7 @@ class ApiKeyProvider(ResourceProvider):
             return self._import(settings)
         client = self._manager("create API key", props)
         self._changing_keys()
-        expires_at = settings.expiry_at_creation(rotation.now())
+        expires_at = settings.expiry_at_creation(times.now())
         created = create_exactly_once(
             lambda marker: client.create_key(create_request(settings, marker, expires_at)),
             client,
@@ -559,7 +558,7 @@ class ApiKeyProvider(ResourceProvider):
         grace = unwrap_secrets(news.get("retire_grace"))
         with self._lock:
             if isinstance(grace, str):
-                self._retirements[old_id] = rotation.parse_duration(grace)
+                self._retirements[old_id] = times.parse_duration(grace)
             self._replaced.setdefault(_fingerprint(news), []).append(old_id)
 
     def _take_replaced(self, props: Mapping[str, Any]) -> str | None:
@@ -575,7 +574,7 @@ class ApiKeyProvider(ResourceProvider):
         self, client: VeniceClient, key_id: str, props: Mapping[str, Any], grace: timedelta
     ) -> None:
         """Let a replaced key live ``grace`` longer (never past its own expiry)."""
-        retire_at = rotation.now() + grace
+        retire_at = times.now() + grace
         current = unwrap_secrets(props.get("expires_at"))
         if isinstance(current, str) and parse_expiry(current) <= retire_at:
             return  # it expires within the grace period anyway
@@ -642,7 +641,7 @@ class ApiKeyProvider(ResourceProvider):
         expires_at = self._kept_expiry(
             settings, {"created_at": record.created_at, "expires_at": record.expires_at}
         )
-        if settings.expires_after and expires_at and parse_expiry(expires_at) <= rotation.now():
+        if settings.expires_after and expires_at and parse_expiry(expires_at) <= times.now():
             raise ImportKeyError(
                 f"Cannot import API key {key_id}: it was created at {record.created_at}, so "
                 f"expires_after={settings.expires_after} would have expired it already; give "

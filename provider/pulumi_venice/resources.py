@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from .inputs import OUTPUT_ONLY_FIELDS, SECRET_INPUTS, format_expiry
+from .inputs import OUTPUT_ONLY_FIELDS, SECRET_INPUTS
 from .provider import ApiKeyProvider
+from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
 
 SECRET_OUTPUTS = ["api_key", "admin_api_key"]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import CreateResult
 
-from . import rotation
+from . import times
 from .client import VeniceClient
 from .errors import (
     ConfigurationError,
@@ -83,7 +83,7 @@ class Web3ApiKeyProvider(ApiKeyProvider):
         admin = self._admin_client_or_none(settings.admin_api_key)
         self._changing_keys()
         public = self.client_for(None)
-        expires_at = settings.expiry_at_creation(rotation.now())
+        expires_at = settings.expiry_at_creation(times.now())
 
         def post(description: str) -> CreatedApiKey:
             request = create_request(settings, description, expires_at)

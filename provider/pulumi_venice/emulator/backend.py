@@ -23,7 +23,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,6 +47,7 @@ from ..models import (
     Usage,
     Web3CreateApiKeyRequest,
 )
+from ..times import format_expiry, parse_expiry, utc_now
 from .web3 import TokenIssuer, Web3Error, recover_signer
 
 DEFAULT_ACCOUNT: Final = "default"
@@ -62,22 +63,6 @@ ADMIN_REQUIRED: Final = "Admin API key required"
 NO_CREDENTIAL: Final = "Authentication required: no API key was provided"  # guess
 RATE_LIMITED: Final = "Too many API key creation requests; try again later"  # guess
 INVALID_REQUEST: Final = "Invalid request parameters"  # guess
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(instant: datetime) -> str:
-    """Venice's timestamp form: ``2026-11-23T12:00:00.000Z``."""
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def parse_iso(text: str) -> datetime:
-    if len(text) == 10:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 class ApiError(Exception):
@@ -116,7 +101,7 @@ class StoredKey:
     last_used_at: str | None = None
 
     def expired(self, now: datetime) -> bool:
-        return self.expires_at is not None and parse_iso(self.expires_at) <= now
+        return self.expires_at is not None and parse_expiry(self.expires_at) <= now
 
     def limits(self) -> ConsumptionLimit:
         return ConsumptionLimit(**self.consumption_limit)
@@ -264,7 +249,7 @@ class Backend:
                 api_key_type="ADMIN",
                 description="Emulator admin key",
                 account=DEFAULT_ACCOUNT,
-                created_at=iso(self.now()),
+                created_at=format_expiry(self.now()),
             )
         )
 
@@ -287,7 +272,7 @@ class Backend:
                 raise ApiError(401, AUTH_FAILED)
             if admin and key.api_key_type != "ADMIN":
                 raise ApiError(401, ADMIN_REQUIRED)
-            key.last_used_at = iso(self.now())
+            key.last_used_at = format_expiry(self.now())
             return key
 
     # -- the operations ----------------------------------------------------------
@@ -345,7 +330,7 @@ class Backend:
             api_tier=ApiTier(id="paid", is_charged=True),
             balances=Balances.model_validate({"USD": 50.23, "DIEM": 100.023}),
             key_expiration=caller.expires_at,
-            next_epoch_begins=iso(tomorrow),
+            next_epoch_begins=format_expiry(tomorrow),
             rate_limits=[
                 ModelRateLimits(
                     api_model_id=model,
@@ -374,7 +359,7 @@ class Backend:
                 model_id=model_id,
                 rate_limit_tier="paid",
                 rate_limit_type=rate_limit_type,  # type: ignore[arg-type]
-                timestamp=iso(self.now()),
+                timestamp=format_expiry(self.now()),
             )
             self._limit_events.setdefault(key.account, deque(maxlen=50)).appendleft(entry)
             return entry
@@ -423,7 +408,7 @@ class Backend:
     def _expiry(self, value: str | None) -> str | None:
         if not value:
             return None
-        instant = parse_iso(value)
+        instant = parse_expiry(value)
         if instant <= self.now():
             raise ApiError(
                 400,
@@ -433,7 +418,7 @@ class Backend:
                     "expiresAt": {"_errors": ["Expiration must be in the future"]},
                 },
             )
-        return iso(instant)
+        return format_expiry(instant)
 
     def _admit_creation(self, account: str) -> None:
         """The creation rate limit (sliding window) and the active-key limit."""
@@ -466,7 +451,7 @@ class Backend:
                 api_key_type=request.api_key_type,
                 description=request.description,
                 account=account,
-                created_at=iso(self.now()),
+                created_at=format_expiry(self.now()),
                 expires_at=expires_at,
                 consumption_limit=limits.model_dump(),
                 limit_period=request.limit_period or "EPOCH",

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from ..rotation import parse_duration
+from ..times import parse_duration
 from .backend import Backend, Limits
 from .faults import FailRule, FaultInjector, FaultPlan
 from .server import EmulatorServer

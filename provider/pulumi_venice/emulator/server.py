@@ -23,8 +23,8 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from ..models import RateLimitLogResponse
-from ..rotation import parse_duration
-from .backend import ApiError, Backend, iso
+from ..times import format_expiry, parse_duration
+from .backend import ApiError, Backend
 from .faults import ERROR_TEXTS, FaultInjector
 
 API_PREFIX: Final = "/api/v1"
@@ -263,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 raise ApiError(400, f"Bad clock offset: offset {exc}") from None
             self.server.backend.set_clock_offset(offset)
-            return 200, {"now": iso(self.server.backend.now())}, {}
+            return 200, {"now": format_expiry(self.server.backend.now())}, {}
         if (method, path) == ("POST", "/rate-limit-events"):
             # {"apiKeyId": ..., "modelId": ..., "rateLimitType": "RPM"}: as if inference
             # traffic of that key had exceeded a limit (the emulator serves no inference).
