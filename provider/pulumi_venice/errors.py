@@ -106,3 +106,11 @@ class TransportError(VeniceApiError):
 class NotConnectedError(TransportError):
     """No connection could be made (refused, unresolvable, or a connect
     timeout): nothing was sent, so nothing can have been changed."""
+
+
+class InputError(VeniceError):
+    """Inputs that ``check`` should have refused reached create or update."""
+
+
+class ImportKeyError(VeniceError):
+    """An existing key could not be brought under management."""

@@ -11,11 +11,20 @@ input.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from enum import StrEnum
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from . import times
@@ -43,42 +52,70 @@ from .wallet import (
 UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROVIDER_KEY: Final = "__provider"
 
-# Inputs whose change needs a new key, and those Venice can change in place.
-REPLACE_FIELDS: Final[tuple[str, ...]] = ("api_key_type", "keepers")
-UPDATE_FIELDS: Final[tuple[str, ...]] = (
-    "description",
-    "expires_at",
-    "consumption_limit",
-    "limit_period",
-    "model_privacy",
-)
-# Rotation policy (rotation.py): the provider acts on them; Venice never sees them.
-POLICY_FIELDS: Final[tuple[str, ...]] = (
-    "expires_after",
-    "rotate_after",
-    "renew_before",
-    "retire_grace",
-)
-# Inputs that matter only when the key is created (bringing an existing key in).
-CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("import_id", "import_api_key", "wallet_private_key")
-# The credential that manages the key, when it is another resource's key: a
-# change is an update in place (Venice sees nothing), and the engine orders
-# creates and deletes around the resource it comes from.
-CREDENTIAL_FIELDS: Final[tuple[str, ...]] = ("admin_api_key",)
-# Inputs stored only when they are set (an older state never had them).
-OPTIONAL_FIELDS: Final[tuple[str, ...]] = CREATE_ONLY_FIELDS + POLICY_FIELDS + CREDENTIAL_FIELDS
+
+class Role(StrEnum):
+    """What an input is to the lifecycle (declared once, on each settings field)."""
+
+    REPLACE = "replace"  # a change needs a new key
+    UPDATE = "update"  # Venice changes it in place
+    POLICY = (
+        "policy"  # rotation policy (rotation.py): the provider acts on it, Venice never sees it
+    )
+    CREATE_ONLY = "create-only"  # matters only when the key is created
+    CREDENTIAL = (
+        "credential"  # the key that manages this one: an update in place, Venice sees nothing
+    )
+
+
+def key_field(
+    role: Role,
+    default: Any = None,
+    *,
+    secret: bool = False,
+    placeholder: Any = None,
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A settings field with its role, whether it is secret, and the valid
+    stand-in used to check the other fields while this one is unknown."""
+    extra = {"role": role.value, "secret": secret, "placeholder": placeholder}
+    if default_factory is not None:
+        return Field(default_factory=default_factory, repr=not secret, json_schema_extra=extra)
+    return Field(default, repr=not secret, json_schema_extra=extra)
+
+
+def _meta(info: FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def fields_with(settings_type: type[BaseModel], *roles: Role) -> tuple[str, ...]:
+    """The settings' fields of the given roles, in declaration order."""
+    wanted = {role.value for role in roles}
+    return tuple(
+        name
+        for name, info in settings_type.model_fields.items()
+        if _meta(info).get("role") in wanted
+    )
+
+
+def secret_fields(settings_type: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, info in settings_type.model_fields.items() if _meta(info).get("secret")
+    )
+
+
+def _duration(value: Any) -> str | None:
+    return None if value is None else times.normalize_duration(value)
+
+
+Duration = Annotated[str | None, BeforeValidator(_duration)]
+
 # Outputs the resource declares (as None) so that Pulumi resolves them.
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = (
     "api_key",
     "last6_chars",
     "created_at",
     "retiring_key_id",
-)
-# Inputs whose value is a secret: no message shows them, and a check failure on
-# one names no property (the engine prints the value of a property it is told
-# has a problem, secret or not), so the reason alone names the input.
-SECRET_INPUTS: Final[frozenset[str]] = frozenset(
-    {"import_api_key", "wallet_private_key", "admin_api_key"}
 )
 # A Venice key's value: its prefix names its type (docs).
 _KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")
@@ -109,18 +146,22 @@ class BaseKeySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    api_key_type: ApiKeyType
-    description: str
-    expires_at: str | None = None
-    consumption_limit: LimitSettings = LimitSettings()
-    limit_period: LimitPeriod = DEFAULT_LIMIT_PERIOD
-    model_privacy: ModelPrivacy = DEFAULT_MODEL_PRIVACY
-    keepers: dict[str, str] = Field(default_factory=dict)
-    expires_after: str | None = None
-    rotate_after: str | None = None
-    renew_before: str | None = None
-    retire_grace: str | None = None
-    admin_api_key: str | None = Field(default=None, repr=False)
+    api_key_type: ApiKeyType = key_field(Role.REPLACE, ..., placeholder="INFERENCE")
+    description: str = key_field(Role.UPDATE, ..., placeholder="placeholder")
+    expires_at: str | None = key_field(Role.UPDATE)
+    consumption_limit: LimitSettings = key_field(Role.UPDATE, LimitSettings(), placeholder={})
+    limit_period: LimitPeriod = key_field(
+        Role.UPDATE, DEFAULT_LIMIT_PERIOD, placeholder=DEFAULT_LIMIT_PERIOD
+    )
+    model_privacy: ModelPrivacy = key_field(
+        Role.UPDATE, DEFAULT_MODEL_PRIVACY, placeholder=DEFAULT_MODEL_PRIVACY
+    )
+    keepers: dict[str, str] = key_field(Role.REPLACE, default_factory=dict, placeholder={})
+    expires_after: Duration = key_field(Role.POLICY)
+    rotate_after: Duration = key_field(Role.POLICY)
+    renew_before: Duration = key_field(Role.POLICY)
+    retire_grace: Duration = key_field(Role.POLICY)
+    admin_api_key: str | None = key_field(Role.CREDENTIAL, secret=True)
 
     @field_validator("admin_api_key")
     @classmethod
@@ -131,11 +172,6 @@ class BaseKeySettings(BaseModel):
                 "VENICE_ADMIN_KEY_), such as another key resource's api_key output"
             )
         return value
-
-    @field_validator(*POLICY_FIELDS, mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> str | None:
-        return None if value is None else times.normalize_duration(value)
 
     def policy_failures(self) -> list[tuple[str, str]]:
         """Rules between the rotation inputs, each naming its field."""
@@ -203,8 +239,9 @@ class BaseKeySettings(BaseModel):
     def to_inputs(self) -> dict[str, Any]:
         """The normalized inputs Pulumi stores (create-only and rotation fields only
         when set)."""
-        inputs = self.model_dump(exclude=set(OPTIONAL_FIELDS))
-        for name in OPTIONAL_FIELDS:
+        optional = fields_with(type(self), Role.POLICY, Role.CREATE_ONLY, Role.CREDENTIAL)
+        inputs = self.model_dump(exclude=set(optional))
+        for name in optional:
             if getattr(self, name, None) is not None:
                 inputs[name] = getattr(self, name)
         return inputs
@@ -213,8 +250,8 @@ class BaseKeySettings(BaseModel):
 class KeySettings(BaseKeySettings):
     """The inputs of an ``ApiKey`` (made with an admin key)."""
 
-    import_id: str | None = None
-    import_api_key: str | None = Field(default=None, repr=False)
+    import_id: str | None = key_field(Role.CREATE_ONLY)
+    import_api_key: str | None = key_field(Role.CREATE_ONLY, secret=True)
 
     @field_validator("import_id")
     @classmethod
@@ -255,9 +292,9 @@ class KeySettings(BaseKeySettings):
 class Web3KeySettings(BaseKeySettings):
     """The inputs of a ``Web3ApiKey`` (made with a wallet's signature)."""
 
-    description: str = WEB3_DEFAULT_DESCRIPTION
-    wallet_private_key: str | None = Field(default=None, repr=False)
-    address: str | None = None
+    description: str = key_field(Role.UPDATE, WEB3_DEFAULT_DESCRIPTION, placeholder="placeholder")
+    wallet_private_key: str | None = key_field(Role.CREATE_ONLY, secret=True)
+    address: str | None = key_field(Role.REPLACE)  # a new wallet is a new key
 
     @field_validator("wallet_private_key")
     @classmethod
@@ -270,22 +307,23 @@ class Web3KeySettings(BaseKeySettings):
         return None if value is None else check_address(value)
 
 
-# A valid stand-in per field, used to validate the other fields while one is unknown.
-_PLACEHOLDERS: Final[dict[str, Any]] = {
-    "api_key_type": "INFERENCE",
-    "description": "placeholder",
-    "expires_at": None,
-    "consumption_limit": {},
-    "limit_period": DEFAULT_LIMIT_PERIOD,
-    "model_privacy": DEFAULT_MODEL_PRIVACY,
-    "keepers": {},
-    "import_id": None,
-    "import_api_key": None,
-    "wallet_private_key": None,
-    "address": None,
-    "admin_api_key": None,
-    **dict.fromkeys(POLICY_FIELDS),
-}
+# The tables, derived from the fields' declarations.
+REPLACE_FIELDS: Final = fields_with(KeySettings, Role.REPLACE)
+WEB3_REPLACE_FIELDS: Final = fields_with(Web3KeySettings, Role.REPLACE)
+UPDATE_FIELDS: Final = fields_with(BaseKeySettings, Role.UPDATE)
+POLICY_FIELDS: Final = fields_with(BaseKeySettings, Role.POLICY)
+CREDENTIAL_FIELDS: Final = fields_with(BaseKeySettings, Role.CREDENTIAL)
+# Inputs whose value is a secret: no message shows them, and a check failure on
+# one names no property (the engine prints the value of a property it is told
+# has a problem, secret or not), so the reason alone names the input.
+SECRET_INPUTS: Final = secret_fields(KeySettings) | secret_fields(Web3KeySettings)
+
+
+def _placeholders(settings_type: type[BaseKeySettings]) -> dict[str, Any]:
+    """A valid stand-in per field, used to validate the other fields while one is unknown."""
+    return {
+        name: _meta(info).get("placeholder") for name, info in settings_type.model_fields.items()
+    }
 
 
 def key_value_type(value: str) -> str | None:
@@ -377,7 +415,8 @@ def check_inputs(
             failures.append((name, f"{name} is an output of the resource and cannot be set"))
         props.pop(name, None)
     unknown = {k for k, v in props.items() if contains_unknown(v)}
-    candidate = {k: (_PLACEHOLDERS.get(k) if k in unknown else v) for k, v in props.items()}
+    placeholders = _placeholders(settings_type)
+    candidate = {k: (placeholders.get(k) if k in unknown else v) for k, v in props.items()}
     candidate = {k: v for k, v in candidate.items() if v is not None}
     try:
         settings = settings_type.model_validate(candidate)
@@ -438,9 +477,6 @@ def changed_fields(
         if contains_unknown(new) or not _same(name, unwrap_secrets(olds.get(name)), new):
             changed.append(name)
     return changed, [name for name in changed if name in replace_fields]
-
-
-WEB3_REPLACE_FIELDS: Final[tuple[str, ...]] = (*REPLACE_FIELDS, "address")
 
 
 def check_web3_inputs(

@@ -1,0 +1,105 @@
+"""The exactly-once create protocol: a key is made once, and no attempt whose
+answer was lost leaves a key behind.
+
+Each attempt creates the key under a unique marker description
+(``pulumi-venice pending <hex>``); when its answer is lost, the marker finds
+the key, which is deleted before the next attempt. The caller then gives the
+key its real description. ``venice-orphans`` knows a marker key by its
+prefix. Nothing here knows of Pulumi.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from typing import Final
+
+from .client import VeniceClient
+from .errors import (
+    KeyNotFoundError,
+    NotConnectedError,
+    ServerError,
+    TransportError,
+    VeniceApiError,
+)
+from .models import CreatedApiKey
+from .retry import NO_RETRIES
+
+MARKER_PREFIX: Final = "pulumi-venice pending "
+
+
+def new_marker() -> str:
+    """A description that names one create attempt and nothing else (54 characters)."""
+    return MARKER_PREFIX + uuid.uuid4().hex
+
+
+def remove_marked(client: VeniceClient, markers: set[str]) -> None:
+    """Delete the keys whose description is one of ``markers``."""
+    for key in client.list_keys():
+        if key.description in markers:
+            with contextlib.suppress(KeyNotFoundError):
+                client.delete_key(key.id)
+
+
+def create_exactly_once(
+    post: Callable[[str], CreatedApiKey], finder: VeniceClient
+) -> CreatedApiKey:
+    """Create a key until one attempt is known to have succeeded, leaving no
+    key behind from the attempts whose outcome was unknown.
+
+    ``post(description)`` makes one create call; each attempt passes it a
+    unique marker description. When an attempt's answer is lost (no answer, a
+    timeout, a 5xx), the key may or may not exist: ``finder`` (an admin client
+    of the account) lists the keys once, and the one with that marker is
+    deleted (its secret was lost with the answer, so it is of no use) before
+    the next attempt. A connection that could not be made sent nothing, so
+    there is nothing to look for. A 429 is definite (nothing was created) and
+    is retried after Retry-After; any other 4xx is final. Only the policy's
+    own loop retries: the clean-up inside an attempt is one call, so a Venice
+    that does not answer fails within one policy's time, not two nested ones.
+    The caller then gives the key its real description.
+    """
+    sent: list[str] = []  # markers of the attempts that reached (or may have reached) Venice
+    unchecked: set[str] = set()  # markers whose keys could not be looked for yet
+    look_once = finder.with_retry(NO_RETRIES)
+
+    def attempt() -> CreatedApiKey:
+        marker = new_marker()
+        try:
+            return post(marker)
+        except NotConnectedError:
+            raise  # nothing was sent: nothing to clean up; the policy tries again
+        except (TransportError, ServerError):
+            sent.append(marker)
+            try:
+                remove_marked(look_once, {marker})
+            except VeniceApiError:
+                unchecked.add(marker)  # swept once more below
+            raise  # transient: the policy tries again
+
+    try:
+        created = finder.retry.call(attempt)
+    except VeniceApiError as error:
+        if unchecked and not _swept(look_once, unchecked):
+            raise error.with_suffix(
+                f"{len(unchecked)} attempt(s) lost their answer and Venice could not be asked "
+                f"whether they made a key; any such key is named '{MARKER_PREFIX}…', has no "
+                "known value, and `venice-orphans --delete` revokes it once it is older "
+                "than its --min-age."
+            ) from None
+        raise
+    if sent:
+        # An earlier attempt whose POST was still in flight when it was
+        # cleaned up may have landed since: sweep its marker once more.
+        _swept(finder, set(sent))
+    return created
+
+
+def _swept(client: VeniceClient, markers: set[str]) -> bool:
+    """Delete the keys under ``markers``; whether Venice could be asked."""
+    try:
+        remove_marked(client, markers)
+    except VeniceApiError:
+        return False
+    return True
