@@ -231,7 +231,7 @@ server_ready = time.perf_counter()
 provider = dill.loads(base64.b64decode(sys.argv[1]))
 provider.configure(ConfigureRequest(Config({"venice:apiKey": "VENICE_ADMIN_KEY_x",
     "venice:baseUrl": "http://127.0.0.1:9/api/v1"}, "venice")))
-provider.client()
+provider.lifecycle.client()
 ours = time.perf_counter()
 import pulumi_venice.wallet
 pulumi_venice.wallet.wallet_account("0x" + "11" * 32)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from pulumi_venice import VeniceClient
+from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, Limits
-from pulumi_venice.provider import MARKER_PREFIX
 
 from .e2e import REPO, PulumiProject
 

@@ -19,8 +19,8 @@ import pytest
 from eth_account import Account
 
 from pulumi_venice import VeniceClient, orphans
+from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, start_emulator
-from pulumi_venice.provider import MARKER_PREFIX
 
 from .e2e import REPO, PulumiProject
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from pulumi_venice import VeniceClient
+from pulumi_venice.creation import new_marker
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import CreateApiKeyRequest
 from pulumi_venice.orphans import Managed, classify
-from pulumi_venice.provider import new_marker
 from pulumi_venice.times import now
 
 

@@ -21,8 +21,8 @@ from pulumi_venice import (
     VeniceClient,
 )
 from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.errors import ImportKeyError
 from pulumi_venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
-from pulumi_venice.provider import ImportKeyError
 
 
 def checked(provider: ApiKeyProvider, **props: Any) -> dict[str, Any]:

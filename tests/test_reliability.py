@@ -17,8 +17,8 @@ from pulumi_venice import (
     ServerError,
     TransportError,
 )
+from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
-from pulumi_venice.provider import MARKER_PREFIX
 from pulumi_venice.retry import RetryPolicy
 
 

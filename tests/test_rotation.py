@@ -274,8 +274,8 @@ def test_an_update_keeps_the_expiry_set_at_creation(provider: ApiKeyProvider) ->
 def test_importing_a_key_older_than_expires_after_is_refused_plainly(
     provider: ApiKeyProvider, client: VeniceClient, jump: Jump
 ) -> None:
+    from pulumi_venice.errors import ImportKeyError
     from pulumi_venice.models import CreateApiKeyRequest
-    from pulumi_venice.provider import ImportKeyError
 
     existing = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="old"))
     jump("40d")

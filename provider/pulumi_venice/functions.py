@@ -21,8 +21,8 @@ import pulumi
 
 from .client import VeniceClient
 from .config import CONFIG_KEYS, resolve_settings
+from .lifecycle import ADMIN_KEY_REFUSED, settings_client
 from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
-from .provider import ADMIN_KEY_REFUSED, settings_client
 
 
 @dataclass(frozen=True)

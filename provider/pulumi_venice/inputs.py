@@ -14,13 +14,14 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
 )
@@ -40,6 +41,9 @@ from .models import (
     utf16_length,
 )
 from .times import DATE_ONLY, format_expiry, parse_expiry
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 from .wallet import (
     ENV_WALLET_PRIVATE_KEY,
     check_address,
@@ -295,6 +299,12 @@ class Web3KeySettings(BaseKeySettings):
     description: str = key_field(Role.UPDATE, WEB3_DEFAULT_DESCRIPTION, placeholder="placeholder")
     wallet_private_key: str | None = key_field(Role.CREATE_ONLY, secret=True)
     address: str | None = key_field(Role.REPLACE)  # a new wallet is a new key
+    # The wallet, when these settings were made with it (see web3_settings).
+    _wallet: LocalAccount | None = PrivateAttr(default=None)
+
+    @property
+    def wallet(self) -> LocalAccount | None:
+        return self._wallet
 
     @field_validator("wallet_private_key")
     @classmethod
@@ -479,31 +489,52 @@ def changed_fields(
     return changed, [name for name in changed if name in replace_fields]
 
 
-def check_web3_inputs(
+def web3_inputs(
     news: Mapping[str, Any], environ: Mapping[str, str] | None = None
-) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+) -> tuple[dict[str, Any], list[tuple[str, str]], LocalAccount | None]:
     """check_inputs for a Web3 key, plus the wallet: the private key comes from
     the input or VENICE_WALLET_PRIVATE_KEY, and ``address`` is derived from it
-    (a given address must match)."""
+    (a given address must match). Also returns the wallet, parsed once."""
     inputs, failures = check_inputs(news, Web3KeySettings)
     if failures or contains_unknown(inputs.get("wallet_private_key")):
-        return inputs, failures
+        return inputs, failures, None
     private_key = wallet_private_key(inputs.get("wallet_private_key"), environ)
     if private_key is None:
         reason = (
             "wallet_private_key is required: give it as a secret input, or set "
             f"{ENV_WALLET_PRIVATE_KEY} in the environment of pulumi (then it never enters state)"
         )
-        return inputs, [("wallet_private_key", reason)]
+        return inputs, [("wallet_private_key", reason)], None
     try:
-        derived = wallet_account(private_key).address
+        account = wallet_account(private_key)
     except ValueError as exc:
-        return inputs, [("wallet_private_key", f"{ENV_WALLET_PRIVATE_KEY} {exc}")]
+        return inputs, [("wallet_private_key", f"{ENV_WALLET_PRIVATE_KEY} {exc}")], None
     given = inputs.get("address")
-    if given and not contains_unknown(given) and given != derived:
+    if given and not contains_unknown(given) and given != account.address:
         reason = (
-            f"address {given} does not match the wallet's private key (which signs for {derived})"
+            f"address {given} does not match the wallet's private key "
+            f"(which signs for {account.address})"
         )
-        return inputs, [("address", reason)]
-    inputs["address"] = derived
+        return inputs, [("address", reason)], None
+    inputs["address"] = account.address
+    return inputs, failures, account
+
+
+def web3_settings(
+    props: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> tuple[Web3KeySettings | None, list[tuple[str, str]]]:
+    """Settings of a Web3 key that carry its wallet (parsed once), or the failures."""
+    inputs, failures, account = web3_inputs(props, environ)
+    if failures or account is None:
+        return None, failures
+    settings = Web3KeySettings.model_validate(inputs)
+    settings._wallet = account
+    return settings, []
+
+
+def check_web3_inputs(
+    news: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """:func:`web3_inputs` without the wallet: what ``check`` needs."""
+    inputs, failures, _ = web3_inputs(news, environ)
     return inputs, failures

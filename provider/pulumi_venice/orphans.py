@@ -41,9 +41,9 @@ from typing import Any, Final, Literal
 from . import times
 from .client import VeniceClient
 from .config import resolve_settings
+from .creation import MARKER_PREFIX
 from .errors import KeyNotFoundError, VeniceError
 from .models import ApiKeyRecord
-from .provider import MARKER_PREFIX
 
 _KEY_TYPES: Final = ("venice:ApiKey", "venice:Web3ApiKey")
 DEFAULT_MIN_AGE: Final = "1h"

@@ -1,0 +1,544 @@
+"""The lifecycle of a Venice key: check, diff, create, read, update, delete, rotate.
+
+This is the one core every front door sits on (the dynamic providers of
+provider.py and web3_provider.py today; a native provider plugin next). It
+knows nothing of Pulumi's transports: it takes and returns plain values.
+A front door unwraps secrets once where a call enters, gives a value not yet
+known at preview as :data:`~pulumi_venice.inputs.UNKNOWN`, and marks the
+outputs named in :data:`SECRET_OUTPUTS` secret on the way out.
+
+:class:`KeyLifecycle` makes ordinary keys with an admin key; what differs for
+other kinds (a wallet's key: :mod:`pulumi_venice.web3_lifecycle`) is how a key
+is minted and which key manages it afterwards. One instance serves a provider
+process, called from several threads: its shared state (settings, clients,
+the pending replacements) lives behind one lock.
+
+No message raised here contains a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final, ParamSpec, TypeVar
+
+from . import rotation, times
+from .client import VeniceClient
+from .config import (
+    CONFIG_BASE_URL,
+    CONFIG_KEYS,
+    ENV_BASE_URL,
+    ProviderSettings,
+    resolve_settings,
+)
+from .creation import create_exactly_once
+from .directory import KeyDirectory
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ImportKeyError,
+    InputError,
+    KeyNotFoundError,
+    NotConnectedError,
+    VeniceApiError,
+)
+from .inputs import (
+    CREDENTIAL_FIELDS,
+    POLICY_FIELDS,
+    REPLACE_FIELDS,
+    UPDATE_FIELDS,
+    BaseKeySettings,
+    KeySettings,
+    changed_fields,
+    check_inputs,
+    contains_unknown,
+)
+from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from .retry import RetryPolicy
+from .times import format_expiry, parse_expiry
+
+CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
+# The outputs a front door must mark secret.
+SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)
+ADMIN_KEY_REFUSED: Final = (
+    "The admin key was refused: check venice:apiKey or VENICE_API_KEY "
+    "(it must be a valid ADMIN key)."
+)
+CREDENTIAL_REFUSED: Final = (
+    "The admin_api_key was refused: it must be the value of a live ADMIN key of this key's account."
+)
+
+Failures = list[tuple[str, str]]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Whether the key changes, and the inputs (or rotation reason) that need a new one."""
+
+    changes: bool
+    replaces: list[str]
+
+
+@dataclass(frozen=True)
+class Read:
+    """A key as refresh sees it; ``key_id`` is None when it is gone."""
+
+    key_id: str | None
+    outputs: dict[str, Any]
+    inputs: dict[str, Any]
+
+
+def settings_client(
+    settings: ProviderSettings, api_key: str | None, refused_hint: str | None = None
+) -> VeniceClient:
+    """A client that calls with ``api_key`` on the process's shared connection pool."""
+    return VeniceClient(
+        settings.base_url,
+        api_key,
+        timeout=settings.request_timeout,
+        retry=RetryPolicy(
+            max_retries=settings.max_retries, deadline_seconds=settings.operation_timeout
+        ),
+        shared=True,
+        refused_hint=refused_hint,
+    )
+
+
+def explained(method: Callable[P, R]) -> Callable[P, R]:
+    """A lifecycle call whose errors also say what to check in the provider's
+    configuration, where that is the likely cause."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except NotConnectedError as error:
+            raise error.with_suffix(f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}.") from None
+
+    return wrapper
+
+
+def outputs_from(
+    record: ApiKeyRecord, *, api_key: str | None, keepers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The resource's outputs: Venice's view of the key, plus the secret and keepers."""
+    limits = record.consumption_limits
+    return {
+        "api_key": api_key,
+        "last6_chars": record.last6_chars,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "description": record.description,
+        "api_key_type": record.api_key_type,
+        "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
+        "limit_period": record.limit_period,
+        "model_privacy": record.model_privacy,
+        "keepers": dict(keepers),
+    }
+
+
+def inputs_from(record: ApiKeyRecord, keepers: Mapping[str, str]) -> dict[str, Any]:
+    """Inputs that describe the key as Venice has it (what a refresh records)."""
+    outputs = outputs_from(record, api_key=None, keepers=keepers)
+    return {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
+
+
+def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
+    """A stand-in record from the create answer, used only when the stored key
+    cannot be read (its limits may be wrong: the next refresh corrects them)."""
+    return ApiKeyRecord(
+        api_key_type=created.api_key_type,
+        consumption_limits=created.consumption_limit,
+        limit_period=created.limit_period,
+        model_privacy=created.model_privacy,
+        created_at=None,
+        description=created.description,
+        expires_at=created.expires_at,
+        id=created.id,
+        last6Chars=created.api_key[-6:],
+        last_used_at=None,
+    )
+
+
+def create_request(
+    settings: BaseKeySettings, description: str, expires_at: str | None
+) -> CreateApiKeyRequest:
+    return CreateApiKeyRequest(
+        api_key_type=settings.api_key_type,
+        description=description,
+        expires_at=expires_at,
+        consumption_limit=settings.consumption_limit.to_wire(),
+        limit_period=settings.limit_period,
+        model_privacy=settings.model_privacy,
+    )
+
+
+def update_request(
+    key_id: str, settings: BaseKeySettings, expires_at: str | None
+) -> UpdateApiKeyRequest:
+    """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
+    return UpdateApiKeyRequest(
+        id=key_id,
+        description=settings.description,
+        expires_at=expires_at,
+        consumption_limit=settings.consumption_limit.to_wire(),
+        limit_period=settings.limit_period,
+        model_privacy=settings.model_privacy,
+    )
+
+
+def invalid(failures: Failures) -> InputError:
+    """The error for inputs that check should have refused."""
+    return InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
+
+
+def text_value(props: Mapping[str, Any], name: str) -> str | None:
+    """A text input or output, or None when it is absent (or not text)."""
+    value = props.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _fingerprint(props: Mapping[str, Any]) -> str:
+    """The identity of a resource's inputs, as diff and create both see them."""
+    return json.dumps(dict(props), sort_keys=True, default=str)
+
+
+class KeyLifecycle:
+    """Ordinary Venice API keys, made with an admin key (``POST /api_keys``)."""
+
+    settings_type: type[BaseKeySettings] = KeySettings
+    replace_fields: tuple[str, ...] = REPLACE_FIELDS
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: ProviderSettings | None = None
+        self._client: VeniceClient | None = None
+        self._directory: KeyDirectory | None = None
+        self._retirements: dict[str, timedelta] = {}  # old key id -> its grace period
+        self._replaced: dict[str, list[str]] = {}  # new key's inputs -> old key ids
+
+    # -- run-time configuration ------------------------------------------
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Take ``venice:*`` config; the environment fills what it lacks."""
+        settings = resolve_settings({key: config.get(key) for key in CONFIG_KEYS})
+        with self._lock:
+            self._client = None  # made again, with the new settings, on first use
+            self._directory = None
+            self._settings = settings
+
+    def settings(self) -> ProviderSettings:
+        """The run-time settings (from configure, else from the environment)."""
+        with self._lock:
+            if self._settings is None:
+                self._settings = resolve_settings()
+            return self._settings
+
+    def client(self) -> VeniceClient:
+        """The shared HTTP client, created on first use with the configured admin key."""
+        settings = self.settings()
+        with self._lock:
+            if self._client is None:
+                self._client = settings_client(
+                    settings, settings.require_api_key(), ADMIN_KEY_REFUSED
+                )
+                self._directory = KeyDirectory(self._client.list_keys)
+            return self._client
+
+    def client_for(self, api_key: str | None, refused_hint: str | None = None) -> VeniceClient:
+        """A client that calls with the given key (or none), on the process's
+        shared connection pool: cheap to make, and nothing to close."""
+        return settings_client(self.settings(), api_key, refused_hint)
+
+    def read_record(self, client: VeniceClient, key_id: str) -> ApiKeyRecord:
+        """A key as Venice has it: from the admin client's short-lived copy of
+        the key list when it has the key (one list call serves a whole
+        refresh), else from ``GET /api_keys/{id}`` (KeyNotFoundError if gone)."""
+        with self._lock:
+            directory = self._directory if client is self._client else None
+        record = directory.lookup(key_id) if directory is not None else None
+        return record if record is not None else client.get_key(key_id)
+
+    def _changing_keys(self) -> None:
+        """Drop the copy of the key list: this process is about to change a key."""
+        with self._lock:
+            directory = self._directory
+        if directory is not None:
+            directory.invalidate()
+
+    # -- the lifecycle ----------------------------------------------------
+
+    def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
+        """The inputs to store, and one ``(input, reason)`` per bad input."""
+        return check_inputs(news)
+
+    def diff(self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
+        changed, replaces = changed_fields(olds, news, self.replace_fields)
+        known = {k: v for k, v in news.items() if not contains_unknown(v)}
+        due = rotation.rotation_reason(olds, known, times.now())
+        if due is not None and due not in replaces:
+            replaces.append(due)
+        if replaces:
+            self._note_replacement(key_id, news)
+        return Diff(changes=bool(changed or replaces), replaces=replaces)
+
+    @explained
+    def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Make the key (exactly once); its id and outputs."""
+        settings = self._settings_from(props)
+        if isinstance(settings, KeySettings) and settings.import_id:
+            return self._import(settings)
+        self._changing_keys()
+        expires_at = settings.expiry_at_creation(times.now())
+        created, record, extra = self.mint(settings, props, expires_at)
+        outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        return created.id, {**outputs, **self._created_extras(props), **extra}
+
+    @explained
+    def read(self, key_id: str, props: Mapping[str, Any]) -> Read:
+        try:
+            record = self.read_record(self.manager(f"refresh API key {key_id}", props), key_id)
+        except (KeyNotFoundError, AuthenticationError) as error:
+            if isinstance(error, AuthenticationError) and not self.manages_itself(props):
+                raise
+            # Gone (deleted or expired outside Pulumi; a key that manages itself
+            # learns it as its own value being refused): refresh drops it.
+            self._confirm_gone(key_id, text_value(props, "api_key"))
+            return Read(None, {}, {})
+        keepers = props.get("keepers") or {}
+        extra = self._carried(props)
+        inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
+        return Read(
+            key_id,
+            {
+                **outputs_from(record, api_key=text_value(props, "api_key"), keepers=keepers),
+                **extra,
+            },
+            {**inputs_from(record, keepers), **inputs},
+        )
+
+    @explained
+    def update(
+        self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        settings = self._settings_from(news)
+        # The credential the key is managed with now (it may have changed too).
+        client = self.manager(
+            f"update API key {key_id}", {**olds, CREDENTIAL: news.get(CREDENTIAL)}
+        )
+        self._changing_keys()
+        expires_at = self._kept_expiry(settings, olds)
+        # The PATCH answers with the key as stored: no read-back needed.
+        record = client.update_key(update_request(key_id, settings, expires_at))
+        outputs = outputs_from(
+            record, api_key=text_value(olds, "api_key"), keepers=settings.keepers
+        )
+        return {**outputs, **self._carried(news), "retiring_key_id": olds.get("retiring_key_id")}
+
+    @explained
+    def delete(self, key_id: str, props: Mapping[str, Any]) -> None:
+        """Revoke the key; when it is being replaced and ``retire_grace`` is set,
+        give it that long to live instead. Destroying a key also revokes the key
+        it replaced, if that one is still in its grace period."""
+        client = self.manager(f"delete API key {key_id}", props)
+        self._changing_keys()
+        grace = self._take_retirement(key_id)
+        if grace is not None:
+            self._retire(client, key_id, props, grace)
+            return
+        retiring = text_value(props, "retiring_key_id")
+        # Already gone is what delete wanted; so is a key that manages itself
+        # whose own value is refused.
+        gone: tuple[type[VeniceApiError], ...] = (KeyNotFoundError,)
+        if self.manages_itself(props):
+            gone = (KeyNotFoundError, AuthenticationError)
+        for doomed in (key_id, retiring) if retiring else (key_id,):
+            with contextlib.suppress(*gone):
+                client.delete_key(doomed)
+
+    # -- what differs between kinds of keys -------------------------------------
+
+    def mint(
+        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
+    ) -> tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]:
+        """Make the key: the create answer, the key as stored, and outputs of its own."""
+        client = self.manager("create API key", props)
+        created = create_exactly_once(
+            lambda marker: client.create_key(create_request(settings, marker, expires_at)),
+            client,
+        )
+        return created, self._finish_create(client, created, settings, expires_at), {}
+
+    def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
+        """The client that creates, reads, updates and deletes the key: its
+        ``admin_api_key`` if it has one, else the configured admin key."""
+        credential = text_value(props, CREDENTIAL)
+        return self.client_for(credential, CREDENTIAL_REFUSED) if credential else self.client()
+
+    def manages_itself(self, _props: Mapping[str, Any]) -> bool:
+        """Whether the key is read, changed and revoked with its own value."""
+        return False
+
+    def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs carried from the inputs or the state: the rotation policy, the
+        key this one replaced and the managing key (other kinds add their own)."""
+        names = (*POLICY_FIELDS, "retiring_key_id")
+        carried = {name: props[name] for name in names if name in props}
+        if props.get(CREDENTIAL) is not None:  # for read and delete, which see only the state
+            carried[CREDENTIAL] = props[CREDENTIAL]
+        return carried
+
+    # -- helpers ------------------------------------------------------------
+
+    def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
+        """Settings from inputs that check passed (InputError if they do not pass now)."""
+        inputs, failures = self.check(props)
+        if failures:
+            raise invalid(failures)
+        return self.settings_type.model_validate(inputs)
+
+    def _created_extras(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """``_carried`` of a new key: which key it replaces, if it replaces one."""
+        return {**self._carried(props), "retiring_key_id": self._take_replaced(props)}
+
+    def _finish_create(
+        self,
+        client: VeniceClient,
+        created: CreatedApiKey,
+        settings: BaseKeySettings,
+        expires_at: str | None,
+    ) -> ApiKeyRecord:
+        """Give a new key its real description; the PATCH answers with the key as
+        stored (the create answer's echo of the limits is unreliable).
+
+        If that fails, the key is revoked and the create fails cleanly, so no
+        state ever holds a key under a creation marker (which is what lets
+        ``venice-orphans`` treat an old marker key as an orphan). Only when the
+        revoke fails too is the key returned as it is, so that it is not lost:
+        the next ``up`` gives it its description.
+        """
+        try:
+            return client.update_key(update_request(created.id, settings, expires_at))
+        except VeniceApiError as error:
+            try:
+                client.delete_key(created.id)
+            except KeyNotFoundError:
+                pass  # gone already: nothing is left behind either way
+            except VeniceApiError:
+                return record_from_created(created)
+            raise type(error)(
+                "create API key",
+                f"Could not create API key: the new key {created.id} could not be given its "
+                f"settings ({error}) It was revoked again, so nothing is left behind; run "
+                "`pulumi up` again.",
+                status=error.status,
+                server_message=error.server_message,
+                key_id=created.id,
+            ) from None
+
+    def _confirm_gone(self, key_id: str, secret: str | None) -> None:
+        """Venice said the key is gone: make sure before refresh drops it from state.
+
+        A key's own secret can always read its rate limits; if that still
+        works, the key exists and the admin key merely cannot see it (it
+        belongs to another account), which must not empty the state.
+        """
+        if secret is None:
+            return
+        try:
+            self.client_for(secret).rate_limits()
+        except (AuthenticationError, KeyNotFoundError):
+            return  # the key's own secret is refused too: it is gone
+        raise ConfigurationError(
+            f"Cannot refresh API key {key_id}: the configured admin key cannot see it, "
+            "but the key still works, so it belongs to another Venice account; set "
+            "venice:apiKey or VENICE_API_KEY to an admin key of that account."
+        )
+
+    @staticmethod
+    def _kept_expiry(settings: BaseKeySettings, key: Mapping[str, Any]) -> str | None:
+        """The expiry an existing key should have: ``created_at + expires_after``
+        when that is set (its expiry was fixed at creation), else ``expires_at``."""
+        if settings.expires_after:
+            expiry = rotation.expected_expiry(key, {"expires_after": settings.expires_after})
+            if expiry is not None:
+                return format_expiry(expiry)
+        return settings.expires_at
+
+    def _import(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
+        """Adopt the existing key ``import_id`` instead of creating one."""
+        key_id = settings.import_id or ""
+        client = self.manager(f"import API key {key_id}", settings.to_inputs())
+        try:
+            record = client.get_key(key_id)
+        except KeyNotFoundError:
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: Venice has no active key with that id."
+            ) from None
+        if record.api_key_type != settings.api_key_type:
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: it is an {record.api_key_type} key but "
+                f"api_key_type is {settings.api_key_type}, and the type of a key cannot change."
+            )
+        secret = settings.import_api_key
+        if secret is not None and not secret.endswith(record.last6_chars):
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: import_api_key is not this key's secret "
+                f"(its last six characters do not match)."
+            )
+        expires_at = self._kept_expiry(
+            settings, {"created_at": record.created_at, "expires_at": record.expires_at}
+        )
+        if settings.expires_after and expires_at and parse_expiry(expires_at) <= times.now():
+            raise ImportKeyError(
+                f"Cannot import API key {key_id}: it was created at {record.created_at}, so "
+                f"expires_after={settings.expires_after} would have expired it already; give "
+                "a longer expires_after, or expires_at."
+            )
+        wanted = {**settings.to_inputs(), "expires_at": expires_at, "expires_after": None}
+        changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
+        if set(changed) & set(UPDATE_FIELDS):
+            record = client.update_key(update_request(key_id, settings, expires_at))
+        outputs = outputs_from(record, api_key=secret, keepers=settings.keepers)
+        return key_id, {**outputs, **self._carried(settings.to_inputs())}
+
+    # -- replacement and retirement ---------------------------------------------
+    #
+    # Pulumi replaces a key in three calls to this process: diff (which decides
+    # the replacement and knows the old id), create (the new key, whose inputs
+    # are the ones diff saw) and delete (the old key). A delete that no diff
+    # announced, as in `pulumi destroy`, revokes at once.
+
+    def _note_replacement(self, old_id: str, news: Mapping[str, Any]) -> None:
+        grace = news.get("retire_grace")
+        with self._lock:
+            if isinstance(grace, str):
+                self._retirements[old_id] = times.parse_duration(grace)
+            self._replaced.setdefault(_fingerprint(news), []).append(old_id)
+
+    def _take_replaced(self, props: Mapping[str, Any]) -> str | None:
+        with self._lock:
+            waiting = self._replaced.get(_fingerprint(props))
+            return waiting.pop(0) if waiting else None
+
+    def _take_retirement(self, key_id: str) -> timedelta | None:
+        with self._lock:
+            return self._retirements.pop(key_id, None)
+
+    def _retire(
+        self, client: VeniceClient, key_id: str, props: Mapping[str, Any], grace: timedelta
+    ) -> None:
+        """Let a replaced key live ``grace`` longer (never past its own expiry)."""
+        retire_at = times.now() + grace
+        current = text_value(props, "expires_at")
+        if current and parse_expiry(current) <= retire_at:
+            return  # it expires within the grace period anyway
+        with contextlib.suppress(KeyNotFoundError):
+            client.update_key(UpdateApiKeyRequest(id=key_id, expires_at=format_expiry(retire_at)))
