@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pulumi
 import pytest
 
-from pulumi_venice import ApiKey, ApiKeyArgs, ConsumptionLimitArgs
+from pulumi_venice import ApiKey, ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKeyArgs
+from pulumi_venice.inputs import KeySettings, Web3KeySettings
 from pulumi_venice.resources import resource_props, secret_options
 
 
@@ -95,3 +97,10 @@ def test_outputs_are_declared_for_pulumi_to_resolve() -> None:
     props = resource_props(ApiKeyArgs("INFERENCE", "d"))
     for name in ("api_key", "last6_chars", "created_at", "limit_period", "model_privacy"):
         assert name in props and props[name] is None
+
+
+def test_args_classes_declare_exactly_the_inputs_of_the_settings() -> None:
+    """An input is declared on the settings model (its role, secrecy) and typed on
+    the Args class: adding one to either alone fails here."""
+    assert {f.name for f in fields(ApiKeyArgs)} == set(KeySettings.model_fields)
+    assert {f.name for f in fields(Web3ApiKeyArgs)} == set(Web3KeySettings.model_fields)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -29,14 +29,11 @@ from pydantic import ValidationError
 
 from ._version import __version__
 from .errors import (
-    AuthenticationError,
-    InvalidRequestError,
-    KeyNotFoundError,
     NotConnectedError,
-    RateLimitedError,
     ServerError,
     TransportError,
     VeniceApiError,
+    error_for_answer,
     scrub,
 )
 from .models import (
@@ -62,8 +59,6 @@ from .retry import RetryPolicy
 ResultT = TypeVar("ResultT")
 
 USER_AGENT: Final = f"pulumi-venice/{__version__}"
-# Venice answers an unknown or expired id with 400 and one of these phrases.
-_NOT_FOUND_PHRASES: Final = ("not found", "could not be found")
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -141,7 +136,33 @@ def shared_http(base_url: str, timeout: float) -> httpx.Client:
         return pool
 
 
-class VeniceClient:
+class ClientOptions(TypedDict, total=False):
+    """What both clients take besides the URL and the key (all optional)."""
+
+    timeout: float  # seconds per request (30)
+    retry: RetryPolicy | None  # how idempotent calls are retried (RetryPolicy())
+    refused_hint: str | None  # the caller's sentence for when Venice refuses the key
+
+
+class _ClientBase:
+    """What the sync and async clients share: where they call, with which key,
+    and how; they differ only where I/O happens."""
+
+    def __init__(self, base_url: str, api_key: str | None, options: ClientOptions) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = options.get("timeout", 30.0)
+        self.retry = options.get("retry") or RetryPolicy()
+        self.refused_hint = options.get("refused_hint")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def _answer(self, call: Call[ResultT], response: httpx.Response) -> ResultT:
+        return _result(call, response, self.refused_hint)
+
+
+class VeniceClient(_ClientBase):
     """Calls Venice with one key (or none, for the public Web3 endpoints).
 
     ``refused_hint`` is the caller's sentence for when Venice refuses that key
@@ -157,25 +178,18 @@ class VeniceClient:
         base_url: str,
         api_key: str | None,
         *,
-        timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
-        retry: RetryPolicy | None = None,
         shared: bool = False,
-        refused_hint: str | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.refused_hint = refused_hint
-        self.retry = retry or RetryPolicy()
+        super().__init__(base_url, api_key, options)
         self._owns_http = not shared
+        timeout = self.timeout
         self._http = (
             shared_http(self.base_url, timeout)
             if shared
             else _new_http(self.base_url, timeout, transport)
         )
-
-    def __repr__(self) -> str:
-        return f"VeniceClient(base_url={self.base_url!r})"
 
     def with_retry(self, retry: RetryPolicy) -> VeniceClient:
         """The same key and connections under another retry policy (``close`` on
@@ -248,12 +262,12 @@ class VeniceClient:
                 response = self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
-            return _result(call, response, self.refused_hint)
+            return self._answer(call, response)
 
         return self.retry.call(once) if call.idempotent else once()
 
 
-class AsyncVeniceClient:
+class AsyncVeniceClient(_ClientBase):
     """:class:`VeniceClient` for asyncio (httpx's AsyncClient): the same calls,
     answers, errors and retries, each defined once in :class:`Calls`."""
 
@@ -262,19 +276,12 @@ class AsyncVeniceClient:
         base_url: str,
         api_key: str | None,
         *,
-        timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        refused_hint: str | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.refused_hint = refused_hint
-        self.retry = retry or RetryPolicy()
-        self._http = httpx.AsyncClient(**_http_options(self.base_url, timeout), transport=transport)
-
-    def __repr__(self) -> str:
-        return f"AsyncVeniceClient(base_url={self.base_url!r})"
+        super().__init__(base_url, api_key, options)
+        http_options = _http_options(self.base_url, self.timeout)
+        self._http = httpx.AsyncClient(**http_options, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -331,7 +338,7 @@ class AsyncVeniceClient:
                 response = await self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
                 raise _transport_error(call, exc, self.base_url) from None
-            return _result(call, response, self.refused_hint)
+            return self._answer(call, response)
 
         return await self.retry.acall(once) if call.idempotent else await once()
 
@@ -384,49 +391,22 @@ class Calls:
 
     @staticmethod
     def get_key(key_id: str) -> Call[ApiKeyRecord]:
-        return Call(
-            f"read API key {key_id}",
-            "GET",
-            f"api_keys/{_path_segment(key_id)}",
-            _data(GetApiKeyResponse),
-            key_id=key_id,
-        )
+        path = f"api_keys/{_path_segment(key_id)}"
+        return _on_key("read", key_id, "GET", path, _data(GetApiKeyResponse))
 
     @staticmethod
     def create_key(request: CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
-        """Not retried here: a lost answer leaves the outcome unknown, and a blind
-        retry could make a second key (the provider finds out, then retries)."""
-        return Call(
-            f"create API key {label!r}" if label else "create API key",
-            "POST",
-            "api_keys",
-            _data(CreateApiKeyResponse),
-            json_body=request.to_wire(),
-            idempotent=False,
-        )
+        return _creation("API key", "api_keys", request.to_wire(), label, authenticated=True)
 
     @staticmethod
     def update_key(request: UpdateApiKeyRequest) -> Call[ApiKeyRecord]:
         """Safe to repeat: it sets values, it adds nothing."""
-        return Call(
-            f"update API key {request.id}",
-            "PATCH",
-            "api_keys",
-            _data(UpdateApiKeyResponse),
-            json_body=request.to_wire(),
-            key_id=request.id,
-        )
+        body = request.to_wire()
+        return _on_key("update", request.id, "PATCH", "api_keys", _data(UpdateApiKeyResponse), body)
 
     @staticmethod
     def delete_key(key_id: str) -> Call[None]:
-        return Call(
-            f"delete API key {key_id}",
-            "DELETE",
-            "api_keys",
-            _success,
-            params={"id": key_id},
-            key_id=key_id,
-        )
+        return _on_key("delete", key_id, "DELETE", "api_keys", _success, params={"id": key_id})
 
     @staticmethod
     def rate_limits() -> Call[RateLimits]:
@@ -453,15 +433,44 @@ class Calls:
 
     @staticmethod
     def create_web3_key(request: Web3CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
-        return Call(
-            f"create Web3 API key {label!r}" if label else "create Web3 API key",
-            "POST",
+        return _creation(
+            "Web3 API key",
             "api_keys/generate_web3_key",
-            _data(CreateApiKeyResponse),
-            json_body=request.to_wire(),
+            request.to_wire(),
+            label,
             authenticated=False,
-            idempotent=False,
         )
+
+
+def _on_key(
+    verb: str,
+    key_id: str,
+    method: str,
+    path: str,
+    unwrap: Callable[[Any], ResultT],
+    json_body: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+) -> Call[ResultT]:
+    """A call on one key, whose errors name it."""
+    operation = f"{verb} API key {key_id}"
+    return Call(operation, method, path, unwrap, json_body, params, key_id=key_id)
+
+
+def _creation(
+    kind: str, path: str, body: dict[str, Any], label: str | None, *, authenticated: bool
+) -> Call[CreatedApiKey]:
+    """A create: not retried here, since a lost answer leaves the outcome unknown
+    and a blind retry could make a second key (the provider finds out, then
+    retries); the only answer that carries the secret."""
+    return Call(
+        f"create {kind} {label!r}" if label else f"create {kind}",
+        "POST",
+        path,
+        _data(CreateApiKeyResponse),
+        json_body=body,
+        authenticated=authenticated,
+        idempotent=False,
+    )
 
 
 # -- answers and errors, shared by both clients -------------------------------------
@@ -518,29 +527,17 @@ def _result(call: Call[ResultT], response: httpx.Response, refused_hint: str | N
 def _error(
     operation: str, response: httpx.Response, key_id: str | None, refused_hint: str | None
 ) -> VeniceApiError:
-    status = response.status_code
+    """The error an answer that is not a success means (read from its body and headers)."""
     text, details = _describe_body(response)
-    said = f"Venice answered {status}: {text}" if text else f"Venice answered {status}"
-    common: dict[str, Any] = {"status": status, "server_message": text, "key_id": key_id}
-    if status in (401, 402, 403):
-        hint = refused_hint or (
-            "The API key it was called with was refused, or may not make this call."
-        )
-        return AuthenticationError(operation, f"Could not {operation}: {said}. {hint}", **common)
-    lowered = (text or "").lower()
-    if status == 404 or (status == 400 and any(p in lowered for p in _NOT_FOUND_PHRASES)):
-        return KeyNotFoundError(operation, f"Could not {operation}: {said}.", **common)
-    if status == 429:
-        wait = _retry_after_seconds(response.headers.get("retry-after"))
-        hint = f" Retry after {wait:.0f} s." if wait is not None else ""
-        return RateLimitedError(
-            operation, f"Could not {operation}: {said}.{hint}", retry_after=wait, **common
-        )
-    if 400 <= status < 500:
-        return InvalidRequestError(
-            operation, f"Could not {operation}: {said}.{_details_fields(details)}", **common
-        )
-    return ServerError(operation, f"Could not {operation}: {said}.", **common)
+    return error_for_answer(
+        operation,
+        response.status_code,
+        text,
+        key_id=key_id,
+        fields=_details_fields(details),
+        retry_after=_retry_after_seconds(response.headers.get("retry-after")),
+        refused_hint=refused_hint,
+    )
 
 
 def _path_segment(key_id: str) -> str:

@@ -10,7 +10,7 @@ is scrubbed of anything that looks like a key before it is shown.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 # Anything shaped like a Venice secret, a bearer header, or a 32-byte hex
 # string (a wallet private key) is masked before it reaches a message.
@@ -114,3 +114,40 @@ class InputError(VeniceError):
 
 class ImportKeyError(VeniceError):
     """An existing key could not be brought under management."""
+
+
+# Venice answers an unknown or expired id with 400 and one of these phrases.
+_NOT_FOUND_PHRASES: Final = ("not found", "could not be found")
+_REFUSED: Final = "The API key it was called with was refused, or may not make this call."
+
+
+def error_for_answer(
+    operation: str,
+    status: int,
+    text: str | None,
+    *,
+    key_id: str | None = None,
+    fields: str = "",
+    retry_after: float | None = None,
+    refused_hint: str | None = None,
+) -> VeniceApiError:
+    """The error an HTTP answer means: which class, and the message that says so.
+
+    ``text`` is Venice's error text (scrubbed), ``fields`` a sentence naming the
+    fields Venice refused, ``refused_hint`` the caller's sentence for a refused
+    key (without one, the message only says that the key was refused).
+    """
+    said = f"Venice answered {status}: {text}" if text else f"Venice answered {status}"
+    message = f"Could not {operation}: {said}."
+    common: dict[str, Any] = {"status": status, "server_message": text, "key_id": key_id}
+    if status in (401, 402, 403):
+        return AuthenticationError(operation, f"{message} {refused_hint or _REFUSED}", **common)
+    lowered = (text or "").lower()
+    if status == 404 or (status == 400 and any(p in lowered for p in _NOT_FOUND_PHRASES)):
+        return KeyNotFoundError(operation, message, **common)
+    if status == 429:
+        wait = f" Retry after {retry_after:.0f} s." if retry_after is not None else ""
+        return RateLimitedError(operation, message + wait, retry_after=retry_after, **common)
+    if 400 <= status < 500:
+        return InvalidRequestError(operation, message + fields, **common)
+    return ServerError(operation, message, **common)

@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 ApiKeyType = Literal["INFERENCE", "ADMIN"]
 LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
 ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
+RateLimitType = Literal["RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"]
 
 API_KEY_TYPES: Final[tuple[str, ...]] = get_args(ApiKeyType)
 LIMIT_PERIODS: Final[tuple[str, ...]] = get_args(LimitPeriod)
@@ -257,7 +258,7 @@ class RateLimitLogEntry(_Response):
     api_key_id: str
     model_id: str
     rate_limit_tier: str
-    rate_limit_type: Literal["RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"]
+    rate_limit_type: RateLimitType
     timestamp: str
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pulumi
 import pulumi.dynamic
 
-from .inputs import OUTPUT_ONLY_FIELDS, SECRET_INPUTS
+from .inputs import OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
 from .provider import ApiKeyProvider
 from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
@@ -126,15 +126,9 @@ def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
     props = {k: v for k, v in props.items() if v is not None}
     # Outputs are declared as None so that Pulumi resolves them on the resource.
     props.update(dict.fromkeys(OUTPUT_ONLY_FIELDS))
-    for name in (
-        "expires_at",
-        "description",
-        "api_key_type",
-        "consumption_limit",
-        "limit_period",
-        "model_privacy",
-        "keepers",
-    ):
+    if isinstance(args, Web3ApiKeyArgs):
+        props.setdefault("address", None)
+    for name in REPLACE_FIELDS + UPDATE_FIELDS:  # Venice's view of the key: outputs too
         props.setdefault(name, None)
     return props
 
@@ -175,46 +169,52 @@ class KeyOutputs:
     period (destroying this key revokes that one too)."""
 
 
-class ApiKey(pulumi.dynamic.Resource, KeyOutputs, module="venice", name="ApiKey"):
-    """A Venice API key, created with the admin key from ``venice:apiKey``.
+ArgsT = TypeVar("ArgsT", ApiKeyArgs, Web3ApiKeyArgs)
+
+
+class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
+    """What both key resources do: take an args object or keyword arguments, and
+    register with their provider, ``api_key`` marked secret."""
+
+    _args_type: type[ArgsT]
+    _provider_type: type[ApiKeyProvider]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ArgsT | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        resolved = _resolve_args(args, kwargs, self._args_type)
+        props = resource_props(resolved)
+        super().__init__(self._provider_type(), resource_name, props, secret_options(opts))
+
+
+class ApiKey(_KeyResource[ApiKeyArgs], module="venice", name="ApiKey"):
+    """A Venice API key, created with the admin key from ``venice:apiKey`` (or
+    its ``admin_api_key``).
 
     ``ApiKey("name", ApiKeyArgs(...))`` and ``ApiKey("name", api_key_type=..., ...)``
     are equivalent. The resource id is the Venice key id; ``api_key`` is the
     secret value, always a Pulumi secret.
     """
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: ApiKeyArgs | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        resolved: ApiKeyArgs = _resolve_args(args, kwargs, ApiKeyArgs)
-        super().__init__(
-            ApiKeyProvider(), resource_name, resource_props(resolved), secret_options(opts)
-        )
+    _args_type = ApiKeyArgs
+    _provider_type = ApiKeyProvider
 
 
-class Web3ApiKey(pulumi.dynamic.Resource, KeyOutputs, module="venice", name="Web3ApiKey"):
+class Web3ApiKey(_KeyResource[Web3ApiKeyArgs], module="venice", name="Web3ApiKey"):
     """A Venice API key created by a wallet's signature (no admin key needed).
 
     Outputs as for :class:`ApiKey`, plus ``address``, the wallet's checksummed
     address. Refresh, update and destroy need an admin key of the wallet's
-    account (``venice:apiKey``), unless the key is itself an ADMIN key.
+    account (``admin_api_key`` or ``venice:apiKey``), unless the key is itself
+    an ADMIN key.
     """
 
     address: pulumi.Output[str]
     """The wallet's checksummed address."""
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: Web3ApiKeyArgs | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        resolved: Web3ApiKeyArgs = _resolve_args(args, kwargs, Web3ApiKeyArgs)
-        props = resource_props(resolved)
-        props.setdefault("address", None)
-        super().__init__(Web3ApiKeyProvider(), resource_name, props, secret_options(opts))
+    _args_type = Web3ApiKeyArgs
+    _provider_type = Web3ApiKeyProvider

@@ -31,17 +31,21 @@ from pydantic import BaseModel, ValidationError
 
 from ..models import (
     ApiKeyRecord,
+    ApiKeyType,
     ApiTier,
     Balances,
     ConsumptionLimit,
     CreateApiKeyRequest,
     CreatedApiKey,
     ErrorResponse,
+    LimitPeriod,
+    ModelPrivacy,
     ModelRateLimit,
     ModelRateLimits,
     PeriodUsage,
     RateLimitLogEntry,
     RateLimits,
+    RateLimitType,
     TrailingUsage,
     UpdateApiKeyRequest,
     Usage,
@@ -88,7 +92,7 @@ class StoredKey:
 
     id: str
     secret: str = field(repr=False)
-    api_key_type: str
+    api_key_type: ApiKeyType
     description: str
     account: str
     created_at: str
@@ -96,8 +100,8 @@ class StoredKey:
     consumption_limit: dict[str, float | None] = field(
         default_factory=lambda: {"usd": None, "diem": None, "vcu": None}
     )
-    limit_period: str = "EPOCH"
-    model_privacy: str = "ALL"
+    limit_period: LimitPeriod = "EPOCH"
+    model_privacy: ModelPrivacy = "ALL"
     last_used_at: str | None = None
 
     def expired(self, now: datetime) -> bool:
@@ -112,10 +116,10 @@ class StoredKey:
     def record(self, *, with_usage: bool = True) -> ApiKeyRecord:
         zero = "0.0000"
         return ApiKeyRecord(
-            api_key_type=self.api_key_type,  # type: ignore[arg-type]
+            api_key_type=self.api_key_type,
             consumption_limits=self.limits(),
-            limit_period=self.limit_period,  # type: ignore[arg-type]
-            model_privacy=self.model_privacy,  # type: ignore[arg-type]
+            limit_period=self.limit_period,
+            model_privacy=self.model_privacy,
             created_at=self.created_at,
             description=self.description,
             expires_at=self.expires_at,
@@ -139,6 +143,18 @@ MODEL_LIMITS: Final[dict[str, dict[str, float]]] = {
     "llama-3.3-70b": {"RPM": 500, "RPD": 100_000, "TPM": 1_000_000},
     "venice-sd35": {"RPM": 20, "RPD": 5_000},
 }
+
+
+def created_answer(key: StoredKey) -> CreatedApiKey:
+    """The create answer: the stored key as a record, plus its secret (the only
+    answer that carries it)."""
+    record = key.record(with_usage=False)
+    shared = {"api_key_type", "limit_period", "model_privacy", "description", "expires_at", "id"}
+    return CreatedApiKey(
+        api_key=key.secret,
+        consumption_limit=record.consumption_limits,
+        **record.model_dump(include=shared),
+    )
 
 
 @dataclass(frozen=True)
@@ -346,7 +362,7 @@ class Backend:
             return list(self._limit_events.get(caller.account, ()))
 
     def record_rate_limit_event(
-        self, key_id: str, model_id: str, rate_limit_type: str
+        self, key_id: str, model_id: str, rate_limit_type: RateLimitType
     ) -> RateLimitLogEntry:
         """A limit exceeded by inference traffic (the emulator serves no inference:
         its control plane adds these events, as traffic would)."""
@@ -358,7 +374,7 @@ class Backend:
                 api_key_id=key_id,
                 model_id=model_id,
                 rate_limit_tier="paid",
-                rate_limit_type=rate_limit_type,  # type: ignore[arg-type]
+                rate_limit_type=rate_limit_type,
                 timestamp=format_expiry(self.now()),
             )
             self._limit_events.setdefault(key.account, deque(maxlen=50)).appendleft(entry)
@@ -459,13 +475,4 @@ class Backend:
             )
             self._store(key)
             self._save()
-            return CreatedApiKey(
-                api_key=secret,
-                api_key_type=request.api_key_type,
-                consumption_limit=key.limits(),
-                limit_period=key.limit_period,  # type: ignore[arg-type]
-                model_privacy=key.model_privacy,  # type: ignore[arg-type]
-                description=key.description,
-                expires_at=key.expires_at,
-                id=key.id,
-            )
+            return created_answer(key)

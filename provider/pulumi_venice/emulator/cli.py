@@ -78,35 +78,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--latency-ms", type=float, default=0.0, help="delay every call")
-    faults.add_argument(
-        "--fail-next",
-        type=int,
-        default=0,
-        metavar="N",
-        help="answer the next N calls with --fail-status",
+    # (flag, type, default, metavar, help): numbers that shape the fault plan
+    numbers: tuple[tuple[str, type[int] | type[float], float, str, str], ...] = (
+        ("--fail-next", int, 0, "N", "answer the next N calls with --fail-status"),
+        ("--fail-status", int, 500, "STATUS", "the status of those answers (default 500)"),
+        (
+            "--drop-create-responses",
+            int,
+            0,
+            "N",
+            "commit the next N creates but drop their answers",
+        ),
+        ("--drop-create-every", int, 0, "N", "commit every Nth create but drop its answer"),
+        (
+            "--error-rate",
+            float,
+            0.0,
+            "P",
+            "answer this fraction of calls with a random 500/502/503",
+        ),
     )
-    faults.add_argument("--fail-status", type=int, default=500, metavar="STATUS")
-    faults.add_argument(
-        "--drop-create-responses",
-        type=int,
-        default=0,
-        metavar="N",
-        help="commit the next N creates but drop their answers",
-    )
-    faults.add_argument(
-        "--drop-create-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="commit every Nth create but drop its answer",
-    )
-    faults.add_argument(
-        "--error-rate",
-        type=float,
-        default=0.0,
-        metavar="P",
-        help="answer this fraction of calls with a random 500/502/503",
-    )
+    for flag, kind, default, metavar, text in numbers:
+        faults.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
     faults.add_argument(
         "--html-errors", action="store_true", help="injected errors are HTML pages, as from a proxy"
     )

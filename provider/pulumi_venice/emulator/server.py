@@ -19,10 +19,10 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import Any, Final, cast, get_args
 from urllib.parse import parse_qs, urlsplit
 
-from ..models import RateLimitLogResponse
+from ..models import RateLimitLogResponse, RateLimitType
 from ..times import format_expiry, parse_duration
 from .backend import ApiError, Backend
 from .faults import ERROR_TEXTS, FaultInjector
@@ -35,7 +35,7 @@ _KEY_PATH: Final = re.compile(r"^/api_keys/([^/]+)$")
 Answer = tuple[int, Any, dict[str, str]]
 
 
-RATE_LIMIT_TYPES: Final = ("RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS")
+RATE_LIMIT_TYPES: Final = get_args(RateLimitType)
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -275,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
             entry = self.server.backend.record_rate_limit_event(
                 str(body.get("apiKeyId")),
                 str(body.get("modelId") or "zai-org-glm-5-1"),
-                body["rateLimitType"],
+                cast(RateLimitType, body["rateLimitType"]),  # checked above
             )
             return 200, {"data": entry.to_wire()}, {}
         if (method, path) == ("GET", "/keys"):
