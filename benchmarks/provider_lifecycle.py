@@ -1,6 +1,6 @@
 """Benchmark: how fast the provider checks inputs and runs a key's lifecycle
 against the local emulator, and how many requests a second the emulator
-serves. Run on demand: `.venv/bin/python benchmarks/provider_lifecycle.py`.
+serves. Run on demand: `.venv/bin/python -m benchmarks.provider_lifecycle`.
 Prints its figures; asserts nothing.
 """
 

@@ -11,7 +11,7 @@ creates and reads, and how close `up` comes to the creation rate limit.
 
 Run on demand (prints figures, asserts nothing; takes a few minutes):
 
-    .venv/bin/python benchmarks/stack_scaling.py [--latency-ms 50] [--sizes 10,100,500]
+    .venv/bin/python -m benchmarks.stack_scaling [--latency-ms 50] [--sizes 10,100,500]
 """
 
 from __future__ import annotations
@@ -33,11 +33,9 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from tests.harness import EmulatorProcess, PulumiProject, ensure_cli
 
-from tests.e2e import PulumiProject, ensure_cli  # noqa: E402
-from tests.helpers import EmulatorProcess  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 PROGRAM = Path(__file__).resolve().parent / "stack_program"
 COMMANDS = ("up", "preview", "refresh", "destroy")

@@ -13,7 +13,7 @@ from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 
 if TYPE_CHECKING:
-    from .e2e import PulumiProject
+    from .harness import PulumiProject
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def provider(provider_env: None) -> ApiKeyProvider:
 @pytest.fixture(scope="session")
 def pulumi_cli() -> Path:
     """The real Pulumi CLI's directory; a failure to get one fails the e2e tests."""
-    from .e2e import ensure_cli
+    from .harness import ensure_cli
 
     return ensure_cli()
 
@@ -59,7 +59,7 @@ def project_factory(
     tmp_path: Path, pulumi_cli: Path, emulator: EmulatorThread, admin_key: str
 ) -> Callable[..., PulumiProject]:
     """Makes a Pulumi project from a program folder, pointed at the test's emulator."""
-    from .e2e import PulumiProject
+    from .harness import PulumiProject
 
     def make(program: Path, **options: Any) -> PulumiProject:
         workdir = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"

@@ -29,7 +29,7 @@ from pulumi_venice.models import (
     Web3CreateApiKeyRequest,
 )
 
-from .helpers import SHARED
+from .harness import SHARED
 
 # Venice's OpenAPI document is not part of this repository: CI has it in
 # ../shared; anyone else points VENICE_OPENAPI_DOCUMENT at a copy, or these

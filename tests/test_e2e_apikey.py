@@ -4,7 +4,6 @@ programs that use ApiKey against the emulator."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -12,17 +11,12 @@ from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import UpdateApiKeyRequest
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject, managed
 
 pytestmark = pytest.mark.e2e
 
 CONFIGURABLE = REPO / "tests" / "programs" / "configurable"
 Factory = Callable[..., PulumiProject]
-
-
-def managed_keys(emulator: EmulatorThread) -> list[Any]:
-    """The keys on the server other than the emulator's own admin key."""
-    return [k for k in emulator.server.backend.all_keys() if k.description != "Emulator admin key"]
 
 
 def test_basic_example_up_shows_the_secret_only_when_asked(
@@ -37,7 +31,7 @@ def test_basic_example_up_shows_the_secret_only_when_asked(
         "stack", "output", "api_key", "--show-secrets", shows_secrets=True
     ).stdout.strip()
     assert secret.startswith("VENICE_INFERENCE_KEY_")
-    (key,) = managed_keys(emulator)
+    (key,) = managed(emulator)
     assert key.secret == secret
     assert key.consumption_limit == {"usd": 25.0, "diem": 5.0, "vcu": None}
     assert (key.limit_period, key.model_privacy) == ("MONTH", "PRIVATE_ONLY")
@@ -45,7 +39,7 @@ def test_basic_example_up_shows_the_secret_only_when_asked(
     project.refresh()
     project.preview()
     project.destroy()
-    assert managed_keys(emulator) == []
+    assert managed(emulator) == []
     project.assert_never_shown([secret, admin_key])
 
 
@@ -64,7 +58,7 @@ def test_update_in_place_keeps_id_and_secret(
     project.up()
     after = project.outputs(show_secrets=True)
     assert after == before
-    (key,) = managed_keys(emulator)
+    (key,) = managed(emulator)
     assert key.description == "renamed by pulumi"
     assert key.consumption_limit["usd"] == 7.5 and key.limit_period == "LIFETIME"
     project.destroy()
@@ -89,7 +83,7 @@ def test_replacement_creates_before_it_deletes(
     created_at = calls.index(("POST", "/api/v1/api_keys"))
     deleted_at = calls.index(("DELETE", f"/api/v1/api_keys?id={old['key_0_id']}"))
     assert created_at < deleted_at, "the new key must exist before the old one is revoked"
-    assert [k.id for k in managed_keys(emulator)] == [new["key_0_id"]]
+    assert [k.id for k in managed(emulator)] == [new["key_0_id"]]
     project.destroy()
     project.assert_never_shown([old["key_0_secret"], new["key_0_secret"], admin_key])
 
@@ -106,7 +100,7 @@ def test_refresh_drops_key_deleted_outside_and_up_recreates_it(
     project.up()
     new_id = project.outputs()["key_0_id"]
     assert new_id != old_id
-    assert [k.id for k in managed_keys(emulator)] == [new_id]
+    assert [k.id for k in managed(emulator)] == [new_id]
     project.destroy()
 
 
@@ -140,7 +134,7 @@ def test_bad_input_fails_preview_names_the_field_and_creates_nothing(
     assert "description is 80 characters long; at most 64 are allowed" in output
     assert project.up(check=False).returncode != 0
     assert [m for m, _, _ in emulator.server.journal if m != "GET"] == []
-    assert managed_keys(emulator) == []
+    assert managed(emulator) == []
 
 
 def test_wrong_admin_key_fails_clearly_without_showing_it(
@@ -154,7 +148,7 @@ def test_wrong_admin_key_fails_clearly_without_showing_it(
     assert failed.returncode != 0
     assert "The admin key was refused: check venice:apiKey or VENICE_API_KEY" in output
     assert "Traceback" not in output
-    assert managed_keys(emulator) == []
+    assert managed(emulator) == []
     project.assert_never_shown([wrong])
 
 
@@ -175,5 +169,5 @@ def test_an_existing_key_is_adopted_with_import_id(
     assert client.get_key(existing.id).description == "adopted by pulumi"
     assert "to update" not in project.preview().stdout  # adopted, then steady
     project.destroy()
-    assert managed_keys(emulator) == []
+    assert managed(emulator) == []
     project.assert_never_shown([existing.api_key])

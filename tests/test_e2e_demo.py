@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .e2e import REPO
+from .harness import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 
 from pulumi_venice.emulator import EmulatorThread
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject
 
 pytestmark = pytest.mark.e2e
 

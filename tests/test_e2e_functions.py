@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .e2e import PulumiProject
+from .harness import PulumiProject
 
 pytestmark = pytest.mark.e2e
 

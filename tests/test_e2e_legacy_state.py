@@ -19,7 +19,7 @@ import pytest
 
 from pulumi_venice.emulator import start_emulator
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from .e2e import REPO, PulumiProject
-from .helpers import EmulatorProcess
+from .harness import REPO, EmulatorProcess, PulumiProject
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,6 @@ storms converge, with nothing lost and nothing left behind."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -12,16 +11,12 @@ from pulumi_venice import VeniceClient
 from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, Limits
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject, managed
 
 pytestmark = pytest.mark.e2e
 
 CONFIGURABLE = REPO / "tests" / "programs" / "configurable"
 Factory = Callable[..., PulumiProject]
-
-
-def managed(emulator: EmulatorThread) -> list[Any]:
-    return [k for k in emulator.server.backend.all_keys() if k.description != "Emulator admin key"]
 
 
 def assert_state_matches_server(project: PulumiProject, emulator: EmulatorThread, n: int) -> None:

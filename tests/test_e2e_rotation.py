@@ -13,7 +13,7 @@ from pulumi_venice import AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from pulumi_venice import VeniceClient, orphans
 from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 
-from .e2e import REPO, PulumiProject
+from .harness import REPO, PulumiProject
 
 pytestmark = pytest.mark.e2e
 

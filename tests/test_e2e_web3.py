@@ -11,8 +11,7 @@ from eth_account import Account
 
 from pulumi_venice.emulator import EmulatorThread
 
-from .e2e import REPO, PulumiProject
-from .test_web3 import wallet_admin_key
+from .harness import REPO, PulumiProject, wallet_admin_key
 
 pytestmark = pytest.mark.e2e
 

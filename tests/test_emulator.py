@@ -15,7 +15,7 @@ from eth_account.messages import encode_defunct
 
 from pulumi_venice.emulator import EmulatorThread, Limits, start_emulator
 
-from .helpers import EmulatorProcess
+from .harness import EmulatorProcess
 
 
 def auth(key: str) -> dict[str, str]:

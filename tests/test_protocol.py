@@ -214,7 +214,7 @@ def test_web3_key_over_grpc_never_returns_the_private_key(
 
     from pulumi_venice import Web3ApiKeyProvider
 
-    from .test_web3 import wallet_admin_key
+    from .harness import wallet_admin_key
 
     private_key = "0x" + secrets.token_hex(32)
     address = Account.from_key(private_key).address

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
-from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 from pulumi_venice import (
     ApiKeyProvider,
@@ -24,20 +23,7 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.errors import ImportKeyError
 from pulumi_venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
 
-
-def checked(provider: ApiKeyProvider, **props: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"api_key_type": "INFERENCE", "description": "provider test"}
-    base.update(props)
-    result = provider.check({}, base)
-    assert result.failures == [], [f.reason for f in result.failures]
-    return result.inputs
-
-
-def secret_of(outs: dict[str, Any]) -> str:
-    assert is_rpc_secret(outs["api_key"]), "api_key must leave the provider as a secret"
-    value = unwrap_rpc_secret(outs["api_key"])
-    assert isinstance(value, str)
-    return value
+from .harness import checked, secret_of
 
 
 def test_create_returns_id_secret_and_stored_settings(

@@ -21,6 +21,8 @@ from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
 from pulumi_venice.retry import RetryPolicy
 
+from .harness import managed
+
 
 class Flaky:
     """Fails with the given errors, then answers "ok"; counts its calls."""
@@ -83,10 +85,6 @@ def test_the_deadline_bounds_everything() -> None:
     with pytest.raises(ServerError, match="Gave up"):
         RetryPolicy(max_retries=1000, deadline_seconds=0.3, initial_backoff=0.01).call(flaky)
     assert 2 < flaky.calls < 1000
-
-
-def managed(emulator: EmulatorThread) -> list[Any]:
-    return [k for k in emulator.server.backend.all_keys() if k.description != "Emulator admin key"]
 
 
 def inputs(provider: ApiKeyProvider, n: int = 0) -> dict[str, Any]:

@@ -23,8 +23,9 @@ from pulumi_venice import (
 )
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 from pulumi_venice.inputs import check_web3_inputs
-from pulumi_venice.models import UpdateApiKeyRequest, Web3CreateApiKeyRequest
-from pulumi_venice.wallet import sign_token
+from pulumi_venice.models import UpdateApiKeyRequest
+
+from .harness import wallet_admin_key
 
 
 def new_wallet() -> tuple[str, str]:
@@ -99,23 +100,6 @@ def wallet() -> tuple[str, str]:
 def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[EmulatorThread]:
     with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
         yield emu
-
-
-def wallet_admin_key(emulator: EmulatorThread, private_key: str) -> str:
-    """An ADMIN key of the wallet's account, made the way an agent would."""
-    account = Account.from_key(private_key)
-    with VeniceClient(emulator.base_url, None) as public:
-        token = public.web3_token()
-        created = public.create_web3_key(
-            Web3CreateApiKeyRequest(
-                address=account.address,
-                token=token,
-                signature=sign_token(account, token),
-                api_key_type="ADMIN",
-                description="wallet admin",
-            )
-        )
-    return created.api_key
 
 
 @pytest.fixture

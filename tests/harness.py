@@ -1,6 +1,7 @@
-"""Running the real Pulumi CLI in tests: a project in a temporary folder, a
-local file backend, no network, and a record of everything the CLI printed
-(so that tests can prove no secret was ever shown)."""
+"""The test harness, imported by the tests and the benchmarks: the emulator as
+a process, Pulumi projects run with the real CLI (a local file backend, no
+network, and a record of everything the CLI printed, so that tests can prove
+no secret was ever shown), and the small helpers many tests share."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx
 import yaml
+from eth_account import Account
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+from pulumi_venice import ApiKeyProvider, VeniceClient
+from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.emulator.backend import StoredKey
+from pulumi_venice.models import Web3CreateApiKeyRequest
+from pulumi_venice.wallet import sign_token
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "e2e-passphrase"
@@ -174,3 +184,87 @@ class PulumiProject:
             assert len(secret) >= 16, "a secret to look for must be long enough to be unique"
             for where, text in places.items():
                 assert secret not in text, f"a secret appears in plain text in {where}"
+
+
+class EmulatorProcess:
+    """``venice-emulator`` run as its own process, as users run it."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = [sys.executable, "-m", "pulumi_venice.emulator.cli", "--port", "0", *args]
+        self.process: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def start(self) -> EmulatorProcess:
+        self.process = subprocess.Popen(
+            self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        stdout: IO[str] | None = self.process.stdout
+        assert stdout is not None
+        self.base_url = stdout.readline().strip()
+        if not self.base_url.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {self.base_url!r}")
+        return self
+
+    @property
+    def control_url(self) -> str:
+        return self.base_url.removesuffix("/api/v1") + "/_emulator"
+
+    def all_keys(self) -> list[dict[str, object]]:
+        """Every key the emulator holds (no secrets), from its control plane."""
+        data: list[dict[str, object]] = httpx.get(self.control_url + "/keys").json()["data"]
+        return data
+
+    def set_faults(self, **faults: object) -> None:
+        httpx.post(self.control_url + "/faults", json=faults).raise_for_status()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def managed(emulator: EmulatorThread) -> list[StoredKey]:
+    """The keys on the emulator other than its own admin key."""
+    return [k for k in emulator.server.backend.all_keys() if k.description != "Emulator admin key"]
+
+
+def checked(provider: ApiKeyProvider, **props: Any) -> dict[str, Any]:
+    """Inputs that pass the provider's check (an ApiKey's base, overridden by ``props``)."""
+    base: dict[str, Any] = {"api_key_type": "INFERENCE", "description": "provider test"}
+    result = provider.check({}, {**base, **props})
+    assert result.failures == [], [f.reason for f in result.failures]
+    return result.inputs
+
+
+def secret_of(outs: dict[str, Any]) -> str:
+    assert is_rpc_secret(outs["api_key"]), "api_key must leave the provider as a secret"
+    value = unwrap_rpc_secret(outs["api_key"])
+    assert isinstance(value, str)
+    return value
+
+
+def wallet_admin_key(emulator: EmulatorThread, private_key: str) -> str:
+    """An ADMIN key of the wallet's account, made the way an agent would."""
+    account = Account.from_key(private_key)
+    with VeniceClient(emulator.base_url, None) as public:
+        token = public.web3_token()
+        created = public.create_web3_key(
+            Web3CreateApiKeyRequest(
+                address=account.address,
+                token=token,
+                signature=sign_token(account, token),
+                api_key_type="ADMIN",
+                description="wallet admin",
+            )
+        )
+    return created.api_key
