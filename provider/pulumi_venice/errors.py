@@ -1,4 +1,5 @@
-"""The errors of pulumi-venice: one hierarchy with a single root.
+"""The errors of pulumi-venice: one hierarchy with a single root, and which of
+them an HTTP answer means (:func:`error_for_answer`).
 
 Every message is one or two plain sentences that say what was attempted, on
 which key, and why it failed. A message never contains a secret (an API key,
