@@ -180,6 +180,20 @@ def test_importing_the_provider_does_not_import_eth_account() -> None:
     assert out.strip() == "[]"
 
 
+def test_the_core_the_sweeper_and_the_emulator_do_not_load_the_pulumi_sdk() -> None:
+    """The lifecycle core knows nothing of Pulumi's transports, and venice-orphans,
+    the client and the emulator do not load the SDK to get a string."""
+    probe = (
+        "import sys, pulumi_venice, pulumi_venice.lifecycle, pulumi_venice.web3_lifecycle, "
+        "pulumi_venice.orphans, pulumi_venice.emulator.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
 def test_patch_answer_is_the_stored_key(client: VeniceClient) -> None:
     """update relies on the PATCH answer being the key as stored (no read-back)."""
     from pulumi_venice.models import CreateApiKeyRequest

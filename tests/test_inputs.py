@@ -169,17 +169,3 @@ def test_diff_counts_an_unknown_as_a_change() -> None:
 def test_diff_ignores_create_only_inputs() -> None:
     news, _ = check_inputs(good(import_id="abc", import_api_key="VENICE_INFERENCE_KEY_x"))
     assert changed_fields(stored(), news) == ([], [])
-
-
-def test_unknowns_as_the_dynamic_provider_server_gives_them_pass_check() -> None:
-    """The server turns the engine's unknown marker into ``pulumi.output.Unknown``:
-    an input from another resource's output at preview is not a wrong type."""
-    from pulumi.output import Unknown
-
-    unknown = Unknown()  # type: ignore[no-untyped-call]
-    news = {"api_key_type": "INFERENCE", "description": unknown, "admin_api_key": unknown}
-    inputs, failures = check_inputs(news)
-    assert failures == []
-    assert isinstance(inputs["description"], Unknown)
-    changed, _ = changed_fields({"description": "old"}, inputs)
-    assert "description" in changed and "admin_api_key" in changed

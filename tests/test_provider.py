@@ -270,3 +270,21 @@ def test_provider_is_thread_safe(provider: ApiKeyProvider, client: VeniceClient)
     assert len(set(ids)) == 12
     descriptions = {k.id: k.description for k in client.list_keys()}
     assert all(descriptions[i] == f"t{n}!" for n, i in enumerate(ids))
+
+
+def test_unknowns_as_the_dynamic_provider_server_gives_them_pass_check() -> None:
+    """The server turns the engine's unknown marker into ``pulumi.output.Unknown``;
+    the front door gives it to the core as UNKNOWN: an input from another
+    resource's output at preview is not a wrong type."""
+    from pulumi.output import Unknown
+
+    from pulumi_venice.inputs import UNKNOWN
+
+    unknown = Unknown()  # type: ignore[no-untyped-call]
+    news = {"api_key_type": "INFERENCE", "description": unknown, "admin_api_key": unknown}
+    provider = ApiKeyProvider()
+    result = provider.check({}, news)
+    assert result.failures == []
+    assert result.inputs["description"] == UNKNOWN
+    diff = provider.diff("id", {"api_key_type": "INFERENCE", "description": "old"}, news)
+    assert diff.changes is True

@@ -351,30 +351,14 @@ def engine_failures(failures: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def contains_unknown(value: Any) -> bool:
-    """Whether a value is, or holds, a preview-time unknown: the engine's marker,
-    or the ``Unknown`` the dynamic-provider server turns it into."""
-    from pulumi.output import Unknown
-
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
+    """Whether a value is, or holds, a preview-time unknown (UNKNOWN)."""
+    if isinstance(value, str) and value == UNKNOWN:
         return True
     if isinstance(value, Mapping):
         return any(contains_unknown(v) for v in value.values())
     if isinstance(value, list | tuple):
         return any(contains_unknown(v) for v in value)
     return False
-
-
-def unwrap_secrets(value: Any) -> Any:
-    """Strip Pulumi's secret envelopes (``{sig: secret, value: ...}``) at any depth."""
-    from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
-
-    if is_rpc_secret(value):
-        return unwrap_secrets(unwrap_rpc_secret(value))
-    if isinstance(value, Mapping):
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
 
 
 def _allowed_keys(loc: tuple[int | str, ...], settings_type: type[BaseKeySettings]) -> str:
@@ -418,7 +402,7 @@ def check_inputs(
     Returns the inputs to store and a list of ``(property, reason)`` failures;
     a field whose value is unknown at preview is passed through unchecked.
     """
-    props = {k: unwrap_secrets(v) for k, v in news.items() if k != PROVIDER_KEY}
+    props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
     failures: list[tuple[str, str]] = []
     for name in OUTPUT_ONLY_FIELDS:
         if props.get(name) is not None and not contains_unknown(props[name]):
@@ -483,8 +467,8 @@ def changed_fields(
     for name in replace_fields + UPDATE_FIELDS + POLICY_FIELDS + CREDENTIAL_FIELDS:
         if name == "expires_at" and relative_expiry:
             continue  # set once, at creation, from expires_after
-        new = unwrap_secrets(news.get(name))
-        if contains_unknown(new) or not _same(name, unwrap_secrets(olds.get(name)), new):
+        new = news.get(name)
+        if contains_unknown(new) or not _same(name, olds.get(name), new):
             changed.append(name)
     return changed, [name for name in changed if name in replace_fields]
 

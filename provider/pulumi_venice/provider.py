@@ -32,16 +32,20 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.output import Unknown
-from pulumi.runtime.rpc import wrap_rpc_secret
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .config import CONFIG_KEYS
-from .inputs import PROVIDER_KEY, UNKNOWN, engine_failures, unwrap_secrets
+from .inputs import PROVIDER_KEY, UNKNOWN, engine_failures
 from .lifecycle import SECRET_OUTPUTS, KeyLifecycle
 
 
 def _plain_value(value: Any) -> Any:
+    """A value without Pulumi's secret envelopes (``{sig: secret, value: ...}``)
+    at any depth, and with the server's ``Unknown`` as the core's UNKNOWN."""
     if isinstance(value, Unknown):
         return UNKNOWN
+    if is_rpc_secret(value):
+        return _plain_value(unwrap_rpc_secret(value))
     if isinstance(value, Mapping):
         return {k: _plain_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -50,9 +54,9 @@ def _plain_value(value: Any) -> Any:
 
 
 def plain(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Properties as the core takes them: no secret envelopes, unknowns as
-    UNKNOWN, and without the pickled provider."""
-    return {k: _plain_value(unwrap_secrets(v)) for k, v in props.items() if k != PROVIDER_KEY}
+    """Properties as the core takes them (unwrapped once, here, where a call
+    enters), without the pickled provider."""
+    return {k: _plain_value(v) for k, v in props.items() if k != PROVIDER_KEY}
 
 
 def secret_marked(values: Mapping[str, Any]) -> dict[str, Any]:
