@@ -27,5 +27,12 @@ def test_data_functions_read_the_account_from_a_stack(
     assert outputs["tier"] == "paid"
     assert "zai-org-glm-5-1" in outputs["models"]
     assert outputs["log_events"] == 0
+    # Whole results export as objects with the documented snake_case names.
+    assert outputs["rate_limits"]["api_tier"]["id"] == "paid"
+    assert outputs["rate_limits"]["access_permitted"] is True
+    assert {"api_model_id", "rate_limits"} <= set(outputs["rate_limits"]["rate_limits"][0])
+    assert outputs["read_back"]["description"] == "read back by a function"
+    assert outputs["read_back"]["consumption_limits"] == {"usd": None, "diem": None, "vcu": None}
+    assert {"id", "description", "last6_chars"} <= set(outputs["all_keys"]["keys"][0])
     project.destroy()
     project.assert_never_shown([admin_key])

@@ -129,3 +129,22 @@ def test_the_async_client_reports_errors_as_the_sync_one(
         sync_client.list_keys()
     assert async_message == str(caught.value)
     assert "VENICE_ADMIN_KEY_wrong" not in async_message
+
+
+def test_output_forms_give_plain_objects_that_read_as_attributes(
+    monkeypatch: pytest.MonkeyPatch, emulator: EmulatorThread, admin_key: str
+) -> None:
+    """What Pulumi exports (its stack-output massage) is an object with the
+    documented names, not a list of pairs; fields still read as attributes."""
+    from pulumi.runtime.stack import massage
+
+    from pulumi_venice.functions import Result, as_result
+
+    monkeypatch.setenv("VENICE_API_KEY", admin_key)
+    monkeypatch.setenv("VENICE_BASE_URL", emulator.base_url)
+    limits = as_result(venice.get_rate_limits())
+    assert isinstance(limits, Result) and limits.api_tier.id == "paid"
+    exported = massage(limits, [])
+    assert exported["api_tier"] == {"id": "paid", "is_charged": limits.api_tier.is_charged}
+    keys = as_result(venice.get_api_keys())
+    assert keys.keys == keys["keys"] and isinstance(massage(keys, [])["keys"], list)

@@ -15,9 +15,11 @@ Results are the client's pydantic models (snake_case attributes):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import pulumi
+from pydantic import BaseModel
 
 from .client import VeniceClient
 from .config import CONFIG_KEYS, resolve_settings
@@ -67,21 +69,51 @@ def get_rate_limit_logs() -> GetRateLimitLogsResult:
     return GetRateLimitLogsResult(entries=_client().rate_limit_log())
 
 
-def get_api_keys_output() -> pulumi.Output[GetApiKeysResult]:
-    """:func:`get_api_keys` as an Output."""
-    return pulumi.Output.from_input(None).apply(lambda _: get_api_keys())
+class Result(dict[str, Any]):
+    """A data function's result as an ``*_output`` form gives it, and as Pulumi's
+    generated SDKs do: a plain object (a dict, which Pulumi exports and passes
+    into other resources as an object with the documented snake_case names)
+    whose fields also read as attributes (``result.description``; a field
+    named like a dict method, ``keys``, wins over the method at run time, but
+    type checkers see the method: write ``result["keys"]``)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("__") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"this result has no field {name!r}")
 
 
-def get_api_key_output(id: pulumi.Input[str]) -> pulumi.Output[ApiKeyRecord]:
+def as_result(value: Any) -> Any:
+    """A model, dataclass, dict or list, as Results all the way down."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    elif hasattr(value, "__dataclass_fields__"):
+        value = {k: getattr(value, k) for k in asdict(value)}
+    if isinstance(value, dict):
+        return Result({k: as_result(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [as_result(v) for v in value]
+    return value
+
+
+def get_api_keys_output() -> pulumi.Output[Result]:
+    """:func:`get_api_keys` as an Output: ``{"keys": [...]}``."""
+    return pulumi.Output.from_input(None).apply(lambda _: as_result(get_api_keys()))
+
+
+def get_api_key_output(id: pulumi.Input[str]) -> pulumi.Output[Result]:
     """:func:`get_api_key` for an id that may be an Output (a resource's id)."""
-    return pulumi.Output.from_input(id).apply(get_api_key)
+    return pulumi.Output.from_input(id).apply(lambda key_id: as_result(get_api_key(key_id)))
 
 
-def get_rate_limits_output() -> pulumi.Output[RateLimits]:
+def get_rate_limits_output() -> pulumi.Output[Result]:
     """:func:`get_rate_limits` as an Output."""
-    return pulumi.Output.from_input(None).apply(lambda _: get_rate_limits())
+    return pulumi.Output.from_input(None).apply(lambda _: as_result(get_rate_limits()))
 
 
-def get_rate_limit_logs_output() -> pulumi.Output[GetRateLimitLogsResult]:
-    """:func:`get_rate_limit_logs` as an Output."""
-    return pulumi.Output.from_input(None).apply(lambda _: get_rate_limit_logs())
+def get_rate_limit_logs_output() -> pulumi.Output[Result]:
+    """:func:`get_rate_limit_logs` as an Output: ``{"entries": [...]}``."""
+    return pulumi.Output.from_input(None).apply(lambda _: as_result(get_rate_limit_logs()))
