@@ -39,6 +39,27 @@ def demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def readme_demo_commands() -> list[list[str]]:
+    """The `scripts/demo …` lines of the README's console block, as written."""
+    block = (REPO / "README.md").read_text(encoding="utf-8").split("```console\n", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    return [line[2:].split("#")[0].split() for line in lines if line.startswith("$ scripts/demo")]
+
+
+def test_every_demo_command_of_the_readme_runs_as_written(demo_env: dict[str, str]) -> None:
+    commands = readme_demo_commands()
+    assert [c[1:2] for c in commands] == [
+        [],
+        ["stack"],
+        ["preview"],
+        ["refresh"],
+        ["up"],
+        ["destroy"],
+    ], commands
+    for command in commands:
+        demo(demo_env, *command[1:])  # each exits 0
+
+
 def test_demo_up_shows_masked_outputs_and_destroy_revokes(demo_env: dict[str, str]) -> None:
     shown = demo(demo_env).stdout
     assert "api_key            [secret]" in shown
