@@ -427,7 +427,8 @@ def check_inputs(
     return inputs, failures
 
 
-def _same_expiry(old: Any, new: Any) -> bool:
+def same_expiry(old: Any, new: Any) -> bool:
+    """Whether two expiries (a date, a timestamp, or none) name the same instant."""
     if not old or not new:
         return not old and not new
     try:
@@ -443,7 +444,7 @@ def _limits(value: Any) -> tuple[float | None, ...]:
 
 def _same(name: str, old: Any, new: Any) -> bool:
     if name == "expires_at":
-        return _same_expiry(old, new)
+        return same_expiry(old, new)
     if name == "consumption_limit":
         return _limits(old) == _limits(new)
     if name == "keepers":

@@ -57,6 +57,7 @@ from .inputs import (
     changed_fields,
     check_inputs,
     contains_unknown,
+    same_expiry,
 )
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .retry import RetryPolicy
@@ -126,15 +127,27 @@ def explained(method: Callable[P, R]) -> Callable[P, R]:
 
 
 def outputs_from(
-    record: ApiKeyRecord, *, api_key: str | None, keepers: Mapping[str, str]
+    record: ApiKeyRecord,
+    *,
+    api_key: str | None,
+    keepers: Mapping[str, str],
+    expires_as: Any = None,
 ) -> dict[str, Any]:
-    """The resource's outputs: Venice's view of the key, plus the secret and keepers."""
+    """The resource's outputs: Venice's view of the key, plus the secret and keepers.
+
+    ``expires_as`` is the expiry as the program wrote it (``2027-06-30``): when
+    it names the same instant as Venice's, it is kept in that form, so that a
+    refresh records no difference the program did not make.
+    """
     limits = record.consumption_limits
+    expires_at = record.expires_at
+    if expires_at and isinstance(expires_as, str) and same_expiry(expires_as, expires_at):
+        expires_at = expires_as
     return {
         "api_key": api_key,
         "last6_chars": record.last6_chars,
         "created_at": record.created_at,
-        "expires_at": record.expires_at,
+        "expires_at": expires_at,
         "description": record.description,
         "api_key_type": record.api_key_type,
         "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
@@ -144,10 +157,21 @@ def outputs_from(
     }
 
 
-def inputs_from(record: ApiKeyRecord, keepers: Mapping[str, str]) -> dict[str, Any]:
-    """Inputs that describe the key as Venice has it (what a refresh records)."""
-    outputs = outputs_from(record, api_key=None, keepers=keepers)
-    return {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
+def inputs_from(
+    record: ApiKeyRecord, keepers: Mapping[str, str], state: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Inputs that describe the key as Venice has it (what a refresh records), in
+    the form the program wrote them where they mean the same (``state`` is the
+    key's recorded outputs); a key whose expiry comes from ``expires_after`` was
+    given no ``expires_at``, and is recorded without one."""
+    state = state or {}
+    outputs = outputs_from(
+        record, api_key=None, keepers=keepers, expires_as=state.get("expires_at")
+    )
+    inputs = {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
+    if state.get("expires_after"):
+        inputs["expires_at"] = None
+    return inputs
 
 
 def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
@@ -298,7 +322,9 @@ class KeyLifecycle:
         self._changing_keys()
         expires_at = settings.expiry_at_creation(times.now())
         created, record, extra = self.mint(settings, props, expires_at)
-        outputs = outputs_from(record, api_key=created.api_key, keepers=settings.keepers)
+        outputs = outputs_from(
+            record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
+        )
         return created.id, {**outputs, **self._created_extras(props), **extra}
 
     @explained
@@ -314,15 +340,14 @@ class KeyLifecycle:
             return Read(None, {}, {})
         keepers = props.get("keepers") or {}
         extra = self._carried(props)
-        inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
-        return Read(
-            key_id,
-            {
-                **outputs_from(record, api_key=text_value(props, "api_key"), keepers=keepers),
-                **extra,
-            },
-            {**inputs_from(record, keepers), **inputs},
+        outputs = outputs_from(
+            record,
+            api_key=text_value(props, "api_key"),
+            keepers=keepers,
+            expires_as=props.get("expires_at"),
         )
+        inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
+        return Read(key_id, {**outputs, **extra}, {**inputs_from(record, keepers, props), **inputs})
 
     @explained
     def update(
@@ -337,8 +362,9 @@ class KeyLifecycle:
         expires_at = self._kept_expiry(settings, olds)
         # The PATCH answers with the key as stored: no read-back needed.
         record = client.update_key(update_request(key_id, settings, expires_at))
+        secret = text_value(olds, "api_key")
         outputs = outputs_from(
-            record, api_key=text_value(olds, "api_key"), keepers=settings.keepers
+            record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
         )
         return {**outputs, **self._carried(news), "retiring_key_id": olds.get("retiring_key_id")}
 
@@ -464,8 +490,13 @@ class KeyLifecycle:
 
     @staticmethod
     def _kept_expiry(settings: BaseKeySettings, key: Mapping[str, Any]) -> str | None:
-        """The expiry an existing key should have: ``created_at + expires_after``
-        when that is set (its expiry was fixed at creation), else ``expires_at``."""
+        """The expiry an existing key should have: with ``expires_after``, the one
+        it has if the policy is unchanged (fixed at creation: never moved by an
+        update), else ``created_at + expires_after``; without, ``expires_at``."""
+        if settings.expires_after and key.get("expires_after") == settings.expires_after:
+            current = key.get("expires_at")
+            if isinstance(current, str) and current:
+                return current
         if settings.expires_after:
             expiry = rotation.expected_expiry(key, {"expires_after": settings.expires_after})
             if expiry is not None:
@@ -506,7 +537,9 @@ class KeyLifecycle:
         changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
         if set(changed) & set(UPDATE_FIELDS):
             record = client.update_key(update_request(key_id, settings, expires_at))
-        outputs = outputs_from(record, api_key=secret, keepers=settings.keepers)
+        outputs = outputs_from(
+            record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
+        )
         return key_id, {**outputs, **self._carried(settings.to_inputs())}
 
     # -- replacement and retirement ---------------------------------------------

@@ -16,6 +16,8 @@ for index in range(count):
         consumption_limit={"usd": usd} if usd is not None else None,
         limit_period=config.get("limit_period"),
         keepers={"rotation": config.get("rotation") or "1"},
+        expires_at=config.get("expires_at"),
+        expires_after=config.get("expires_after"),
     )
     pulumi.export(f"key_{index}_id", key.id)
     pulumi.export(f"key_{index}_secret", key.api_key)
