@@ -62,7 +62,7 @@ def test_check_ignores_declared_outputs_and_provider_key() -> None:
         (good(consumption_limit={"usd": True}), "consumption_limit", "must be a number"),
         (good(consumption_limit={"eur": 1.0}), "consumption_limit", "usd, diem, vcu"),
         (good(consumption_limit=5.0), "consumption_limit", "must be a map"),
-        (good(expires_at="2020-01-01"), "expires_at", "in the future"),
+        (good(expires_at="2020-01-01"), "expires_at", "2020-01-01 has passed"),
         (good(expires_at="next tuesday"), "expires_at", "ISO 8601"),
         (good(expires_at="2030-01-01T00:00:00"), "expires_at", "time zone"),
         (good(keepers={"rotation": 1.0}), "keepers", "must be a string"),

@@ -19,8 +19,10 @@ from pulumi_venice import (
     ServerError,
     VeniceClient,
 )
+from pulumi_venice.config import unknown_settings
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.errors import ImportKeyError
+from pulumi_venice.inputs import UNKNOWN
 from pulumi_venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
 
 from .harness import checked, secret_of
@@ -231,15 +233,35 @@ def test_configure_reads_stack_config_over_environment(
     assert created.id
 
 
-def test_missing_credential_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credential_fails_at_preview_with_one_clear_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("VENICE_API_KEY", raising=False)
     provider = ApiKeyProvider()
     provider.configure(ConfigureRequest(Config({}, "demo")))
-    with pytest.raises(ConfigurationError) as raised:
-        provider.create(checked(provider))
-    message = str(raised.value)
+    inputs = {"api_key_type": "INFERENCE", "description": "d"}
+    (failure,) = provider.check({}, inputs).failures
+    message = failure.reason
     assert "venice:apiKey" in message and "VENICE_API_KEY" in message
+    # the stdin form: a key typed on the command line would stay in shell history
+    assert "`pulumi config set --secret venice:apiKey`" in message and "<key>" not in message
     assert message.count(".") == 1
+    with pytest.raises(ConfigurationError, match="No Venice admin API key"):
+        provider.create(inputs)  # a direct caller that skipped check is told the same
+    # an admin_api_key input (known, or still unknown at preview) is a credential
+    assert provider.check({}, {**inputs, "admin_api_key": UNKNOWN}).failures == []
+
+
+def test_unknown_venice_settings_are_named_with_the_likely_one() -> None:
+    warnings = unknown_settings(["venice:apikey", "venice:baseUrl", "venice:basURL", "aws:x"])
+    assert warnings == [
+        "venice:apikey is not a setting of pulumi-venice and is ignored (did you mean "
+        "venice:apiKey? the settings are venice:apiKey, venice:baseUrl, "
+        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout)",
+        "venice:basURL is not a setting of pulumi-venice and is ignored (did you mean "
+        "venice:baseUrl? the settings are venice:apiKey, venice:baseUrl, "
+        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout)",
+    ]
 
 
 def test_wrong_credential_names_config_and_environment(

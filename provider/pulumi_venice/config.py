@@ -9,9 +9,10 @@ inside the process that runs it, so they never reach Pulumi's state.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -41,9 +42,9 @@ CONFIG_KEYS: Final = (
 )
 
 MISSING_API_KEY_MESSAGE: Final = (
-    "No Venice admin API key is configured: set it with "
-    f"`pulumi config set --secret {CONFIG_API_KEY} <key>` "
-    f"or in the environment variable {ENV_API_KEY}."
+    "No Venice admin API key is configured: run "
+    f"`pulumi config set --secret {CONFIG_API_KEY}` and paste the key when asked (or pipe "
+    f"it in; never put it on the command line), or set the environment variable {ENV_API_KEY}."
 )
 
 
@@ -62,6 +63,25 @@ class ProviderSettings:
         if not self.api_key:
             raise ConfigurationError(MISSING_API_KEY_MESSAGE)
         return self.api_key
+
+
+def unknown_settings(keys: Iterable[str]) -> list[str]:
+    """One warning per ``venice:*`` setting that is not one of ours (a typo is
+    otherwise silently ignored), naming the likely one."""
+    known = {key.lower(): key for key in CONFIG_KEYS}
+    warnings = []
+    for key in sorted(keys):
+        if not key.startswith("venice:") or key in CONFIG_KEYS:
+            continue
+        likely = known.get(key.lower()) or next(
+            iter(difflib.get_close_matches(key, CONFIG_KEYS, n=1, cutoff=0.6)), None
+        )
+        hint = f"did you mean {likely}? " if likely else ""
+        warnings.append(
+            f"{key} is not a setting of pulumi-venice and is ignored ({hint}"
+            f"the settings are {', '.join(CONFIG_KEYS)})"
+        )
+    return warnings
 
 
 def _text(value: Any) -> str | None:

@@ -15,14 +15,17 @@ Results are the client's pydantic models (snake_case attributes):
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pulumi
 from pydantic import BaseModel
 
 from .client import VeniceClient
 from .config import CONFIG_KEYS, resolve_settings
+from .errors import VeniceError
 from .lifecycle import ADMIN_KEY_REFUSED, settings_client
 from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
 
@@ -41,6 +44,26 @@ class GetRateLimitLogsResult:
     entries: list[RateLimitLogEntry]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _in_programs_as_run_errors(function: F) -> F:
+    """In a Pulumi program, a failure is a ``pulumi.RunError``, which Pulumi prints
+    as its sentence alone (as the providers' errors are), not after a traceback
+    through the retry machinery; a script gets the usual VeniceError."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except VeniceError as error:
+            if pulumi.runtime.settings.get_monitor() is None:
+                raise
+            raise pulumi.RunError(str(error)) from None
+
+    return cast(F, wrapper)
+
+
 def _client() -> VeniceClient:
     """A client with the stack's (or the environment's) admin key."""
     stack_config = pulumi.Config("venice")
@@ -49,21 +72,25 @@ def _client() -> VeniceClient:
     return settings_client(settings, settings.require_api_key(), ADMIN_KEY_REFUSED)
 
 
+@_in_programs_as_run_errors
 def get_api_keys() -> GetApiKeysResult:
     """Every active key of the account: ids, descriptions, limits, usage."""
     return GetApiKeysResult(keys=_client().list_keys())
 
 
+@_in_programs_as_run_errors
 def get_api_key(id: str) -> ApiKeyRecord:
     """One key by its id (KeyNotFoundError if Venice has no active key with it)."""
     return _client().get_key(id)
 
 
+@_in_programs_as_run_errors
 def get_rate_limits() -> RateLimits:
     """The admin key's tier, balances and per-model rate limits."""
     return _client().rate_limits()
 
 
+@_in_programs_as_run_errors
 def get_rate_limit_logs() -> GetRateLimitLogsResult:
     """The account's last 50 rate-limit events."""
     return GetRateLimitLogsResult(entries=_client().rate_limit_log())

@@ -217,8 +217,14 @@ class BaseKeySettings(BaseModel):
             raise ValueError("must not be empty")
         length = utf16_length(value)
         if length > MAX_DESCRIPTION_LENGTH:
+            counted = (
+                " (as Venice counts: an emoji or other character beyond U+FFFF counts as two)"
+                if length != len(value)
+                else ""
+            )
             raise ValueError(
-                f"is {length} characters long; at most {MAX_DESCRIPTION_LENGTH} are allowed"
+                f"is {length} characters long{counted}; at most {MAX_DESCRIPTION_LENGTH} "
+                "are allowed"
             )
         if _CONTROL_CHARACTERS.search(value):
             raise ValueError("must not contain control characters such as newlines or tabs")
@@ -237,7 +243,11 @@ class BaseKeySettings(BaseModel):
                 "(2026-12-31T23:59:59Z), or empty for no expiry"
             ) from None
         if instant <= times.now():
-            raise ValueError("must be in the future (Venice deletes expired keys)")
+            raise ValueError(
+                f"{value} has passed: a key with that expiry has expired, and Venice deletes "
+                "expired keys; give a later expires_at, or expires_after (for example 90d, "
+                "with renew_before) to have keys replaced before they expire"
+            )
         return value if DATE_ONLY.match(value) else format_expiry(instant)
 
     def to_inputs(self) -> dict[str, Any]:
@@ -367,12 +377,20 @@ def _allowed_keys(loc: tuple[int | str, ...], settings_type: type[BaseKeySetting
     return ", ".join(sorted(settings_type.model_fields))
 
 
+def _shown(value: Any) -> str:
+    """A refused value as the program wrote it (Pulumi sends every number as a
+    float: 5 is shown as 5, not 5.0), cut to 60 characters."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value!r:.60}"
+
+
 def _reason(error: ErrorDetails, settings_type: type[BaseKeySettings]) -> str:
     """One sentence that names the field and says what is allowed."""
     loc = tuple(error["loc"])
     path = ".".join(str(p) for p in loc)
     kind = error["type"]
-    shown = "" if loc and loc[0] in SECRET_INPUTS else f" (got {error['input']!r:.60})"
+    shown = "" if loc and loc[0] in SECRET_INPUTS else f" (got {_shown(error['input'])})"
     if kind == "missing":
         return f"{path} is required"
     if kind == "extra_forbidden":

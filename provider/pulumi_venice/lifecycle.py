@@ -32,7 +32,9 @@ from .client import VeniceClient
 from .config import (
     CONFIG_BASE_URL,
     CONFIG_KEYS,
+    DEFAULT_BASE_URL,
     ENV_BASE_URL,
+    MISSING_API_KEY_MESSAGE,
     ProviderSettings,
     resolve_settings,
 )
@@ -112,6 +114,12 @@ def settings_client(
     )
 
 
+WRONG_PATH: Final = (
+    f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}: Venice's API is under /api/v1 "
+    f"({DEFAULT_BASE_URL}), and nothing answered at that path."
+)
+
+
 def explained(method: Callable[P, R]) -> Callable[P, R]:
     """A lifecycle call whose errors also say what to check in the provider's
     configuration, where that is the likely cause."""
@@ -122,6 +130,10 @@ def explained(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except NotConnectedError as error:
             raise error.with_suffix(f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}.") from None
+        except VeniceApiError as error:
+            if error.status == 404:  # Venice answers an unknown key 400: a wrong path
+                raise error.with_suffix(WRONG_PATH) from None
+            raise
 
     return wrapper
 
@@ -299,8 +311,20 @@ class KeyLifecycle:
 
     # -- the lifecycle ----------------------------------------------------
 
+    # Whether making a key takes an admin key (a wallet's key does not).
+    needs_admin_to_create = True
+
     def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
-        """The inputs to store, and one ``(input, reason)`` per bad input."""
+        """The inputs to store, and one ``(input, reason)`` per bad input; a key
+        with no admin key to make it fails here, at preview, not at ``up``."""
+        inputs, failures = self.validate(news)
+        admin = news.get(CREDENTIAL) or self.settings().api_key
+        if not failures and self.needs_admin_to_create and not admin:
+            failures.append(("", MISSING_API_KEY_MESSAGE))
+        return inputs, failures
+
+    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
+        """The inputs alone, with no regard to the provider's configuration."""
         return check_inputs(news)
 
     def diff(self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
@@ -330,7 +354,7 @@ class KeyLifecycle:
     @explained
     def read(self, key_id: str, props: Mapping[str, Any]) -> Read:
         try:
-            record = self.read_record(self.manager(f"refresh API key {key_id}", props), key_id)
+            record = self._read_key(key_id, props)
         except (KeyNotFoundError, AuthenticationError) as error:
             if isinstance(error, AuthenticationError) and not self.manages_itself(props):
                 raise
@@ -349,6 +373,25 @@ class KeyLifecycle:
         inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
         return Read(key_id, {**outputs, **extra}, {**inputs_from(record, keepers, props), **inputs})
 
+    def _read_key(self, key_id: str, props: Mapping[str, Any]) -> ApiKeyRecord:
+        """The key as Venice has it; an error names the key being refreshed (a
+        failed list call serves many reads)."""
+        try:
+            return self.read_record(self.manager(f"refresh API key {key_id}", props), key_id)
+        except (KeyNotFoundError, AuthenticationError):
+            raise
+        except VeniceApiError as error:
+            if error.key_id == key_id:
+                raise
+            raise type(error)(
+                f"refresh API key {key_id}",
+                f"Could not refresh API key {key_id}: {error}",
+                status=error.status,
+                server_message=error.server_message,
+                key_id=key_id,
+                retry_after=error.retry_after,
+            ) from None
+
     @explained
     def update(
         self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
@@ -361,7 +404,13 @@ class KeyLifecycle:
         self._changing_keys()
         expires_at = self._kept_expiry(settings, olds)
         # The PATCH answers with the key as stored: no read-back needed.
-        record = client.update_key(update_request(key_id, settings, expires_at))
+        try:
+            record = client.update_key(update_request(key_id, settings, expires_at))
+        except KeyNotFoundError as error:
+            raise error.with_suffix(
+                "It was deleted (or expired) outside Pulumi: run `pulumi refresh` (or "
+                "`pulumi up --refresh`) to drop it from the state, and `pulumi up` makes a new one."
+            ) from None
         secret = text_value(olds, "api_key")
         outputs = outputs_from(
             record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
@@ -425,7 +474,7 @@ class KeyLifecycle:
 
     def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
         """Settings from inputs that check passed (InputError if they do not pass now)."""
-        inputs, failures = self.check(props)
+        inputs, failures = self.validate(props)
         if failures:
             raise invalid(failures)
         return self.settings_type.model_validate(inputs)

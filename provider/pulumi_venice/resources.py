@@ -7,14 +7,16 @@ value (``api_key``) is marked secret by the resource itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import pulumi
 import pulumi.dynamic
 
+from .config import unknown_settings
 from .inputs import OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
 from .provider import ApiKeyProvider
 from .times import format_expiry
@@ -172,6 +174,14 @@ class KeyOutputs:
 ArgsT = TypeVar("ArgsT", ApiKeyArgs, Web3ApiKeyArgs)
 
 
+@functools.cache
+def _warn_about_unknown_settings() -> None:
+    """Once per program: a misspelled ``venice:*`` setting would be ignored."""
+    keys = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
+    for warning in unknown_settings(keys):
+        pulumi.log.warn(warning)
+
+
 class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
     """What both key resources do: take an args object or keyword arguments, and
     register with their provider, ``api_key`` marked secret."""
@@ -186,9 +196,37 @@ class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
+        _warn_about_unknown_settings()
+        if opts is not None and opts.import_ is not None:
+            raise pulumi.RunError(
+                f"{type(self).__name__} {resource_name!r}: ResourceOptions(import_=...) cannot "
+                "adopt a key: Pulumi cannot import the resources of a dynamic provider "
+                f"(pulumi/pulumi#16175). Adopt it with import_id={opts.import_!r} (and "
+                "import_api_key, if you have its value) instead; to only read it, use "
+                f"{type(self).__name__}.get(name, id)."
+            )
         resolved = _resolve_args(args, kwargs, self._args_type)
         props = resource_props(resolved)
         super().__init__(self._provider_type(), resource_name, props, secret_options(opts))
+
+    @classmethod
+    def get(
+        cls, resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> Self:
+        """Read an existing key into the program by its id, without managing it:
+        its outputs as Venice has them (``api_key`` is None: Venice shows a key's
+        value only when it is created). Uses the same credentials as the resources."""
+        resource = cls.__new__(cls)
+        props: dict[str, Any] = dict.fromkeys(
+            (*OUTPUT_ONLY_FIELDS, *REPLACE_FIELDS, *UPDATE_FIELDS)
+        )
+        if cls._args_type is Web3ApiKeyArgs:
+            props["address"] = None
+        options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        pulumi.dynamic.Resource.__init__(
+            resource, cls._provider_type(), resource_name, props, secret_options(options)
+        )
+        return resource
 
 
 class ApiKey(_KeyResource[ApiKeyArgs], module="venice", name="ApiKey"):

@@ -69,7 +69,9 @@ class Web3KeyLifecycle(KeyLifecycle):
     settings_type = Web3KeySettings
     replace_fields = WEB3_REPLACE_FIELDS
 
-    def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
+    needs_admin_to_create = False  # the wallet's signature makes the key
+
+    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
         inputs, failures, _ = web3_inputs(news)
         return inputs, failures
 
