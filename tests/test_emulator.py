@@ -4,6 +4,9 @@ persistence, Web3 sign-in, fault injection, and its command line."""
 from __future__ import annotations
 
 import secrets
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -171,6 +174,49 @@ def test_command_line_prints_base_url_first(admin_key: str) -> None:
     with EmulatorProcess("--admin-key", admin_key) as emu:
         assert emu.base_url.endswith("/api/v1")
         assert httpx.get(emu.control_url + "/health").json() == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        ("port in use", "cannot listen on 127.0.0.1:"),
+        ("state not JSON", "is not an emulator state file (JSONDecodeError"),
+        ("state of another shape", "holds entries this emulator cannot read"),
+        ("state folder missing", "is missing or not writable"),
+        ("bad clock offset", "--clock-offset must be a duration"),
+    ],
+)
+def test_start_up_errors_are_one_line_and_a_non_zero_exit(
+    tmp_path: Path, admin_key: str, problem: str, said: str
+) -> None:
+    args = ["--admin-key", admin_key]
+    state = tmp_path / "state.json"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        if problem == "port in use":
+            args += ["--port", str(taken.getsockname()[1])]
+        elif problem == "state not JSON":
+            state.write_text("{not json")
+            args += ["--state", str(state)]
+        elif problem == "state of another shape":
+            state.write_text('{"keys": [{"id": "x", "unknown": 1}]}')
+            args += ["--state", str(state)]
+        elif problem == "state folder missing":
+            args += ["--state", str(tmp_path / "nowhere" / "state.json")]
+        else:
+            args += ["--clock-offset", "soon"]
+        done = subprocess.run(
+            [sys.executable, "-m", "pulumi_venice.emulator.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("venice-emulator: ") and said in line, line
 
 
 def test_fault_fail_next_and_html(emulator: EmulatorThread, admin_key: str) -> None:

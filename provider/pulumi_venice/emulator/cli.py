@@ -7,8 +7,11 @@ a script can start it with ``--port 0`` and read where it listens.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -110,7 +113,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class StartupError(Exception):
+    """The emulator cannot start; the message is one line that says why."""
+
+
 def build_server(args: argparse.Namespace) -> EmulatorServer:
+    """The server the arguments describe, or a StartupError that says what is wrong."""
+    try:
+        offset = parse_duration(args.clock_offset)
+    except ValueError as error:
+        raise StartupError(f"--clock-offset {error}") from None
+    if args.state is not None:
+        _check_state_file(args.state)
+    try:
+        return _server(args, offset)
+    except (TypeError, ValueError, KeyError) as error:
+        raise StartupError(
+            f"--state {args.state} holds entries this emulator cannot read "
+            f"({type(error).__name__}); move it aside to start afresh"
+        ) from None
+    except OSError as error:
+        raise StartupError(
+            f"cannot listen on 127.0.0.1:{args.port} ({error.strerror or error}); "
+            "choose another --port, or 0 for any free one"
+        ) from None
+
+
+def _check_state_file(path: Path) -> None:
+    """A state file must be valid JSON of the emulator's, and writable."""
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise StartupError(
+                f"--state {path} is not an emulator state file ({type(error).__name__}: "
+                f"{str(error).splitlines()[0]}); move it aside to start afresh"
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("keys", []), list):
+            raise StartupError(
+                f"--state {path} is not an emulator state file (no key list); "
+                "move it aside to start afresh"
+            )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise StartupError(f"--state {path}: its folder {folder} is missing or not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StartupError(f"--state {path} is not writable")
+
+
+def _server(args: argparse.Namespace, clock_offset: timedelta) -> EmulatorServer:
     backend = Backend(
         args.admin_key,
         limits=Limits(args.rate_limit, args.rate_window, args.max_active_keys),
@@ -118,7 +169,7 @@ def build_server(args: argparse.Namespace) -> EmulatorServer:
         staked_wallets=args.staked_wallet,
         token_ttl_seconds=args.token_ttl,
     )
-    backend.set_clock_offset(parse_duration(args.clock_offset))
+    backend.set_clock_offset(clock_offset)
     plan = FaultPlan(
         fail=[FailRule(args.fail_status, args.fail_next)] if args.fail_next else [],
         latency_ms=args.latency_ms,
@@ -138,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
             "venice-emulator: warning: no --admin-key given; only Web3 keys can be created",
             file=sys.stderr,
         )
-    server = build_server(args)
+    try:
+        server = build_server(args)
+    except StartupError as error:
+        print(f"venice-emulator: {error}", file=sys.stderr)
+        return 2
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
