@@ -154,3 +154,40 @@ def test_help_says_where_the_export_comes_from() -> None:
     assert "pulumi stack export | venice-orphans" in done.stdout
     assert "standard input" in done.stdout and "--all-stacks" in done.stdout
     assert "``" not in done.stdout
+
+
+def test_the_base_url_comes_from_the_export_and_the_key_from_the_environment(
+    emulator: EmulatorThread, client: VeniceClient, admin_key: str
+) -> None:
+    marker = make(client, new_marker())
+    export = export_of()
+    export["deployment"]["resources"].append(
+        {
+            "type": "pulumi:providers:pulumi-python",
+            "id": "p",
+            "inputs": {"venice:baseUrl": emulator.base_url},
+        }
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENICE_")}
+
+    def run(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pulumi_venice.orphans"],
+            input=json.dumps(export),
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    found = run({"VENICE_API_KEY": admin_key})  # no VENICE_BASE_URL: the export's
+    assert found.returncode == 0, found.stderr
+    assert marker in found.stdout
+    missing = run({})
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "venice-orphans: venice-orphans needs an ADMIN key of the account in VENICE_API_KEY."
+    )
+    refused = run({"VENICE_API_KEY": "VENICE_ADMIN_KEY_wrong"})
+    assert "The admin key was refused: check VENICE_API_KEY" in refused.stderr
+    assert "venice:apiKey" not in refused.stderr + missing.stderr

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,9 +41,9 @@ from typing import Any, Final, Literal
 
 from . import times
 from .client import VeniceClient
-from .config import resolve_settings
+from .config import CONFIG_BASE_URL, ENV_API_KEY, ENV_BASE_URL, resolve_settings
 from .creation import MARKER_PREFIX
-from .errors import KeyNotFoundError, VeniceError
+from .errors import ConfigurationError, KeyNotFoundError, VeniceError
 from .models import ApiKeyRecord
 
 _KEY_TYPES: Final = ("venice:ApiKey", "venice:Web3ApiKey")
@@ -53,13 +54,19 @@ Verdict = Literal["orphan", "possible orphan"]
 
 @dataclass
 class Managed:
-    """What the given stack exports hold: key ids, and the descriptions they use."""
+    """What the given stack exports hold: key ids, the descriptions they use, and
+    the base URLs their providers were configured with."""
 
     ids: set[str] = field(default_factory=set)
     descriptions: set[str] = field(default_factory=set)
+    base_urls: set[str] = field(default_factory=set)
 
     def add_export(self, export: dict[str, Any]) -> None:
         deployment = export.get("deployment") or {}
+        for resource in deployment.get("resources") or []:
+            url = (resource.get("inputs") or {}).get(CONFIG_BASE_URL)
+            if str(resource.get("type", "")).startswith("pulumi:providers:") and url:
+                self.base_urls.add(str(url))
         for resource in deployment.get("resources") or []:
             if not str(resource.get("type", "")).endswith(_KEY_TYPES):
                 continue
@@ -128,6 +135,18 @@ def classify(
     return findings
 
 
+def _base_url(configured: str, recorded: set[str]) -> str:
+    """VENICE_BASE_URL if set, else the one URL the exports' providers used."""
+    if os.environ.get(ENV_BASE_URL) or not recorded:
+        return configured
+    if len(recorded) > 1:
+        raise ConfigurationError(
+            f"The exports were made against several base URLs ({', '.join(sorted(recorded))}): "
+            f"set {ENV_BASE_URL} to the one to sweep."
+        )
+    return next(iter(recorded))
+
+
 def _exports(paths: Sequence[str]) -> list[dict[str, Any]]:
     if paths:
         return [json.loads(Path(path).read_text(encoding="utf-8")) for path in paths]
@@ -146,7 +165,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "List the Venice keys that no given stack owns, and revoke the proven orphans.\n\n"
             "Reads `pulumi stack export` JSON from standard input, or from --export files.\n"
-            "Credentials: VENICE_API_KEY (an ADMIN key) and VENICE_BASE_URL.\n\n"
+            "Credentials: VENICE_API_KEY (an ADMIN key of the account); the URL:\n"
+            "VENICE_BASE_URL, else the one the exports' stacks were configured with.\n\n"
             "  pulumi stack export | venice-orphans                  list\n"
             "  pulumi stack export | venice-orphans --delete         revoke proven orphans\n"
             "  venice-orphans --export dev.json --export prod.json --all-stacks --delete"
@@ -192,7 +212,13 @@ def main(argv: list[str] | None = None) -> int:
         for export in _exports(args.export):
             managed.add_export(export)
         settings = resolve_settings()
-        with VeniceClient(settings.base_url, settings.require_api_key()) as client:
+        if not settings.api_key:
+            raise ConfigurationError(
+                f"venice-orphans needs an ADMIN key of the account in {ENV_API_KEY}."
+            )
+        base_url = _base_url(settings.base_url, managed.base_urls)
+        hint = f"The admin key was refused: check {ENV_API_KEY} (it must be an ADMIN key)."
+        with VeniceClient(base_url, settings.api_key, refused_hint=hint) as client:
             findings = classify(
                 client.list_keys(),
                 managed,
