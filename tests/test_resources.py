@@ -104,3 +104,10 @@ def test_args_classes_declare_exactly_the_inputs_of_the_settings() -> None:
     the Args class: adding one to either alone fails here."""
     assert {f.name for f in fields(ApiKeyArgs)} == set(KeySettings.model_fields)
     assert {f.name for f in fields(Web3ApiKeyArgs)} == set(Web3KeySettings.model_fields)
+
+
+def test_a_misspelled_input_names_the_likely_one() -> None:
+    with pytest.raises(
+        TypeError, match="ApiKey has no input 'descripton' \\(did you mean description\\?"
+    ):
+        ApiKey("k", api_key_type="INFERENCE", descripton="typo")

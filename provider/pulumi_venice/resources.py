@@ -7,6 +7,7 @@ value (``api_key``) is marked secret by the resource itself.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -135,10 +136,25 @@ def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
     return props
 
 
+def _check_names(kwargs: Mapping[str, Any], args_type: type[Any]) -> None:
+    """A misspelled input is a TypeError that names the likely one (the Args
+    class, ``ApiKey("k", ApiKeyArgs(...))``, lets an editor or mypy catch it)."""
+    known = [f.name for f in fields(args_type)]
+    resource = args_type.__name__.removesuffix("Args")
+    for name in kwargs:
+        if name not in known:
+            likely = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {likely[0]}? " if likely else ""
+            raise TypeError(
+                f"{resource} has no input {name!r} ({hint}the inputs are {', '.join(known)})"
+            )
+
+
 def _resolve_args(args: Any, kwargs: dict[str, Any], args_type: type[Any]) -> Any:
     if args is not None and kwargs:
         raise TypeError("pass either an args object or keyword arguments, not both")
     if args is None:
+        _check_names(kwargs, args_type)
         return args_type(**kwargs)
     if not isinstance(args, args_type):
         raise TypeError(f"args must be a {args_type.__name__}")
