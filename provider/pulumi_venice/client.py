@@ -176,7 +176,7 @@ class VeniceClient(_ClientBase):
     def __init__(
         self,
         base_url: str,
-        api_key: str | None,
+        api_key: str | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
         shared: bool = False,
@@ -274,7 +274,7 @@ class AsyncVeniceClient(_ClientBase):
     def __init__(
         self,
         base_url: str,
-        api_key: str | None,
+        api_key: str | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         **options: Unpack[ClientOptions],
