@@ -228,3 +228,8 @@ def test_bearer_header_only_on_authenticated_calls() -> None:
     with mock_client(httpx.MockTransport(record)) as venice:
         venice.web3_token()
     assert "authorization" not in seen[0].headers
+
+
+def test_a_client_without_a_key_calls_the_public_endpoints(emulator: EmulatorThread) -> None:
+    with VeniceClient(emulator.base_url) as public:
+        assert public.web3_token()
