@@ -4,6 +4,7 @@ imports. (Times are measured in benchmarks/, not here: these tests count.)"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -168,30 +169,32 @@ def test_a_failed_list_call_is_reported_and_not_kept() -> None:
     assert directory.lookup("a") is None  # tried again, not a cached failure
 
 
-def test_importing_the_provider_does_not_import_eth_account() -> None:
-    """eth-account costs most of a second to import: only Web3 keys pay for it."""
+def loaded_by(modules: str, packages: tuple[str, ...]) -> list[str]:
+    """The modules of ``packages`` that importing ``modules`` loads, in a fresh process."""
     probe = (
-        "import sys, pulumi_venice, pulumi_venice.provider; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('eth_account', 'eth_utils')))"
+        f"import json, sys, {modules}; "
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    loaded: list[str] = json.loads(out)
+    return loaded
+
+
+def test_importing_the_provider_does_not_import_eth_account() -> None:
+    """eth-account costs most of a second to import: only Web3 keys pay for it."""
+    assert loaded_by("pulumi_venice, pulumi_venice.provider", ("eth_account", "eth_utils")) == []
 
 
 def test_the_core_the_sweeper_and_the_emulator_do_not_load_the_pulumi_sdk() -> None:
     """The lifecycle core knows nothing of Pulumi's transports, and venice-orphans,
     the client and the emulator do not load the SDK to get a string."""
-    probe = (
-        "import sys, pulumi_venice, pulumi_venice.lifecycle, pulumi_venice.web3_lifecycle, "
-        "pulumi_venice.orphans, pulumi_venice.emulator.cli; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    modules = (
+        "pulumi_venice, pulumi_venice.lifecycle, pulumi_venice.web3_lifecycle, "
+        "pulumi_venice.orphans, pulumi_venice.emulator.cli"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    assert loaded_by(modules, ("pulumi",)) == []
 
 
 def test_patch_answer_is_the_stored_key(client: VeniceClient) -> None:
