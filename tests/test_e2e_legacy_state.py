@@ -56,7 +56,8 @@ def test_a_stack_made_by_release_0_1_0_refreshes_updates_and_destroys(
         project.env["VENICE_WALLET_PRIVATE_KEY"] = fixture["wallet_private_key"]
         # The stack's secrets are encrypted under its own salt; the emulator
         # now listens on another port.
-        config = (FIXTURE / "Pulumi.legacy.yaml").read_text()
+        # (kept as stack-config.yaml: the repository ignores Pulumi.*.yaml files)
+        config = (FIXTURE / "stack-config.yaml").read_text()
         (project.dir / "Pulumi.legacy.yaml").write_text(config.replace(old_url, emulator.base_url))
         imported = tmp_path / "stack.json"
         imported.write_text(json.dumps(export).replace(old_url, emulator.base_url))
