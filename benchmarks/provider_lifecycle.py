@@ -54,7 +54,7 @@ def main() -> None:
         report("read (refresh)", timed(lambda: provider.read(created[-1].id, outs), 200))
         renamed = provider.check({}, {**news, "description": "bench 2"}).inputs
         report(
-            "update (PATCH + GET)",
+            "update (PATCH)",
             timed(lambda: provider.update(created[-1].id, outs, renamed), 200),
         )
         pending = [c.id for c in created]
