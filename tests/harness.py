@@ -86,14 +86,20 @@ class PulumiProject:
         self.config("venice:apiKey", admin_key, secret=True)
 
     def pulumi(
-        self, *args: str, check: bool = True, shows_secrets: bool = False, timeout: float = 600
+        self,
+        *args: str,
+        check: bool = True,
+        shows_secrets: bool = False,
+        timeout: float = 600,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``pulumi ARGS --non-interactive``; its output joins the transcript
-        unless the command was asked to show secrets."""
+        unless the command was asked to show secrets (or was given one on stdin)."""
         done = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             cwd=self.dir,
             env=self.env,
+            input=stdin,
             capture_output=True,
             text=True,
             check=False,
@@ -110,15 +116,7 @@ class PulumiProject:
 
     def config(self, key: str, value: str, *, secret: bool = False) -> None:
         if secret:  # given on stdin, never on a command line
-            subprocess.run(
-                ["pulumi", "config", "set", "--secret", key, "--non-interactive"],
-                cwd=self.dir,
-                env=self.env,
-                input=value,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+            self.pulumi("config", "set", "--secret", key, stdin=value, shows_secrets=True)
         else:
             self.pulumi("config", "set", key, value)
 

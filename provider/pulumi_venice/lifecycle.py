@@ -555,7 +555,8 @@ class KeyLifecycle:
     def _import(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
         """Adopt the existing key ``import_id`` instead of creating one."""
         key_id = settings.import_id or ""
-        client = self.manager(f"import API key {key_id}", settings.to_inputs())
+        inputs = settings.to_inputs()
+        client = self.manager(f"import API key {key_id}", inputs)
         try:
             record = client.get_key(key_id)
         except KeyNotFoundError:
@@ -582,14 +583,14 @@ class KeyLifecycle:
                 f"expires_after={settings.expires_after} would have expired it already; give "
                 "a longer expires_after, or expires_at."
             )
-        wanted = {**settings.to_inputs(), "expires_at": expires_at, "expires_after": None}
+        wanted = {**inputs, "expires_at": expires_at, "expires_after": None}
         changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
         if set(changed) & set(UPDATE_FIELDS):
             record = client.update_key(update_request(key_id, settings, expires_at))
         outputs = outputs_from(
             record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
         )
-        return key_id, {**outputs, **self._carried(settings.to_inputs())}
+        return key_id, {**outputs, **self._carried(inputs)}
 
     # -- replacement and retirement ---------------------------------------------
     #
