@@ -272,9 +272,13 @@ class ErrorResponse(_Response):
 
     error: str
     details: dict[str, Any] | None = None
+    code: str | None = (
+        None  # inference errors: Venice's published code (e.g. AUTHENTICATION_FAILED)
+    )
 
     def to_wire(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
         body = super().to_wire(exclude=exclude)
-        if body.get("details") is None:
-            body.pop("details", None)
+        for name in ("details", "code"):
+            if body.get(name) is None:
+                body.pop(name, None)
         return body

@@ -52,6 +52,28 @@ from ..models import (
     Web3CreateApiKeyRequest,
 )
 from ..times import format_expiry, parse_expiry, utc_now
+from .inference import (
+    AUTHENTICATION_FAILED,
+    CATALOGUE,
+    DEFAULT_BALANCES,
+    INVALID_MODEL,
+    MODEL_NOT_FOUND,
+    MODEL_PRIVACY_RESTRICTED,
+    RATE_LIMIT_EXCEEDED,
+    ChatRequest,
+    Currency,
+    ModelSpec,
+    RateLimiter,
+    Reply,
+    catalogue_by_id,
+    choose_payment,
+    decimal_text,
+    period_start,
+    privacy_allows,
+    reply_to,
+    spent_since,
+    trailing_week_start,
+)
 from .web3 import TokenIssuer, Web3Error, recover_signer
 
 DEFAULT_ACCOUNT: Final = "default"
@@ -67,6 +89,11 @@ ADMIN_REQUIRED: Final = "Admin API key required"
 NO_CREDENTIAL: Final = "Authentication required: no API key was provided"  # guess
 RATE_LIMITED: Final = "Too many API key creation requests; try again later"  # guess
 INVALID_REQUEST: Final = "Invalid request parameters"  # guess
+SPENDING_REFUSALS: Final = {
+    "API_KEY_USD_SPEND_LIMIT_EXCEEDED": "This API key has reached its USD spending limit",
+    "API_KEY_DIEM_SPEND_LIMIT_EXCEEDED": "This API key has reached its DIEM spending limit",
+    "INSUFFICIENT_BALANCE": "Insufficient balance: add USD credits or stake VVV for DIEM",
+}  # guess: the docs give the codes and their meaning, not the exact texts
 
 
 class ApiError(Exception):
@@ -79,10 +106,11 @@ class ApiError(Exception):
         *,
         details: dict[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(error)
         self.status = status
-        self.body = ErrorResponse(error=error, details=details)
+        self.body = ErrorResponse(error=error, details=details, code=code)
         self.headers = dict(headers or {})
 
 
@@ -103,6 +131,8 @@ class StoredKey:
     limit_period: LimitPeriod = "EPOCH"
     model_privacy: ModelPrivacy = "ALL"
     last_used_at: str | None = None
+    # What the key spent, per UTC day: {"2026-11-30": {"usd": 0.01, "diem": 0.0}}.
+    spend: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and parse_expiry(self.expires_at) <= now
@@ -113,8 +143,13 @@ class StoredKey:
     def has_caps(self) -> bool:
         return any(v is not None for v in self.consumption_limit.values())
 
-    def record(self, *, with_usage: bool = True) -> ApiKeyRecord:
-        zero = "0.0000"
+    def spent_in_period(self, now: datetime) -> dict[Currency, float]:
+        """What the key spent in its current limit period."""
+        return spent_since(self.spend, period_start(self.limit_period, now))
+
+    def record(self, now: datetime, *, with_usage: bool = True) -> ApiKeyRecord:
+        week = spent_since(self.spend, trailing_week_start(now))
+        period = self.spent_in_period(now)
         return ApiKeyRecord(
             api_key_type=self.api_key_type,
             consumption_limits=self.limits(),
@@ -126,29 +161,28 @@ class StoredKey:
             id=self.id,
             last6Chars=self.secret[-6:],
             last_used_at=self.last_used_at,
-            usage=Usage(trailing_seven_days=TrailingUsage(usd=zero, vcu=zero, diem=zero))
+            # VCU is DIEM's former name: its usage is reported as zero.
+            usage=Usage(
+                trailing_seven_days=TrailingUsage(
+                    usd=decimal_text(week["usd"]),
+                    vcu=decimal_text(0.0),
+                    diem=decimal_text(week["diem"]),
+                )
+            )
             if with_usage
             else None,
-            current_period_usage=PeriodUsage(usd=zero, diem=zero)
+            current_period_usage=PeriodUsage(
+                usd=decimal_text(period["usd"]), diem=decimal_text(period["diem"])
+            )
             if with_usage and self.has_caps()
             else None,
         )
 
 
-# Per-model limits the emulator reports (shaped like Venice's paid tier).
-MODEL_LIMITS: Final[dict[str, dict[str, float]]] = {
-    "zai-org-glm-5-1": {"RPM": 500, "RPD": 100_000, "TPM": 2_000_000},
-    "venice-uncensored": {"RPM": 500, "RPD": 100_000, "TPM": 1_000_000},
-    "qwen3-235b": {"RPM": 50, "RPD": 10_000, "TPM": 750_000},
-    "llama-3.3-70b": {"RPM": 500, "RPD": 100_000, "TPM": 1_000_000},
-    "venice-sd35": {"RPM": 20, "RPD": 5_000},
-}
-
-
-def created_answer(key: StoredKey) -> CreatedApiKey:
+def created_answer(key: StoredKey, now: datetime) -> CreatedApiKey:
     """The create answer: the stored key as a record, plus its secret (the only
     answer that carries it)."""
-    record = key.record(with_usage=False)
+    record = key.record(now, with_usage=False)
     shared = {"api_key_type", "limit_period", "model_privacy", "description", "expires_at", "id"}
     return CreatedApiKey(
         api_key=key.secret,
@@ -217,6 +251,10 @@ class Backend:
         self._limit_events: dict[str, deque[RateLimitLogEntry]] = {}  # per account, newest first
         self._tokens = TokenIssuer(ttl_seconds=token_ttl_seconds)
         self._staked = {w.lower() for w in staked_wallets or []}
+        self._models = catalogue_by_id()
+        self._limit_overrides: dict[str, dict[RateLimitType, float]] = {}
+        self._balances: dict[str, dict[Currency, float]] = {}  # per account; default until set
+        self._limiter = RateLimiter()
         if state_file is not None and state_file.exists():
             self._load(state_file)
         for admin_key in admin_keys:
@@ -241,6 +279,8 @@ class Backend:
         for raw in data.get("keys", []):
             self._store(StoredKey(**raw))
         self._tokens.restore(data.get("usedTokens", []))
+        for account, amounts in data.get("balances", {}).items():
+            self._balances[account] = {"usd": float(amounts["usd"]), "diem": float(amounts["diem"])}
 
     def _save(self) -> None:
         if self._state_file is None:
@@ -248,6 +288,7 @@ class Backend:
         data = {
             "keys": [asdict(k) for k in self._keys.values()],
             "usedTokens": self._tokens.used(),
+            "balances": self._balances,
         }
         temporary = self._state_file.with_name(self._state_file.name + ".tmp")
         temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -295,11 +336,11 @@ class Backend:
 
     def list_keys(self, caller: StoredKey) -> list[ApiKeyRecord]:
         with self._lock:
-            return [k.record() for k in self._active(caller.account)]
+            return [k.record(self.now()) for k in self._active(caller.account)]
 
     def get_key(self, caller: StoredKey, key_id: str) -> ApiKeyRecord:
         with self._lock:
-            return self._find(caller.account, key_id, NOT_FOUND).record()
+            return self._find(caller.account, key_id, NOT_FOUND).record(self.now())
 
     def create_key(self, caller: StoredKey, body: Any) -> CreatedApiKey:
         request: CreateApiKeyRequest = _parse(CreateApiKeyRequest, body)
@@ -324,7 +365,7 @@ class Backend:
             if request.model_privacy is not None:
                 key.model_privacy = request.model_privacy
             self._save()
-            return key.record(with_usage=False)
+            return key.record(self.now(), with_usage=False)
 
     def delete_key(self, caller: StoredKey, key_id: str | None) -> None:
         if not key_id:
@@ -340,19 +381,23 @@ class Backend:
     def rate_limits(self, caller: StoredKey) -> RateLimits:
         """The calling key's tier, balances and per-model limits (any key type)."""
         now = self.now()
+        balances = self.balances(caller.account)
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return RateLimits(
             access_permitted=True,
             api_tier=ApiTier(id="paid", is_charged=True),
-            balances=Balances.model_validate({"USD": 50.23, "DIEM": 100.023}),
+            balances=Balances.model_validate({"USD": balances["usd"], "DIEM": balances["diem"]}),
             key_expiration=caller.expires_at,
             next_epoch_begins=format_expiry(tomorrow),
             rate_limits=[
                 ModelRateLimits(
-                    api_model_id=model,
-                    rate_limits=[ModelRateLimit(amount=a, type=t) for t, a in limits.items()],
+                    api_model_id=model.id,
+                    rate_limits=[
+                        ModelRateLimit(amount=a, type=t)
+                        for t, a in self.model_limits(model.id).items()
+                    ],
                 )
-                for model, limits in MODEL_LIMITS.items()
+                for model in CATALOGUE
             ],
         )
 
@@ -364,8 +409,8 @@ class Backend:
     def record_rate_limit_event(
         self, key_id: str, model_id: str, rate_limit_type: RateLimitType
     ) -> RateLimitLogEntry:
-        """A limit exceeded by inference traffic (the emulator serves no inference:
-        its control plane adds these events, as traffic would)."""
+        """A limit exceeded by inference traffic (chat calls add these; so may the
+        control plane, to stand for traffic)."""
         with self._lock:
             key = self._keys.get(key_id)
             if key is None:
@@ -408,6 +453,132 @@ class Backend:
         """Every stored key of every account, expired ones included (for inspection)."""
         with self._lock:
             return list(self._keys.values())
+
+    # -- inference (what a key's consumer calls) ------------------------------------
+
+    def models(self) -> list[ModelSpec]:
+        """The model catalogue (``GET /models`` is public: no key needed)."""
+        return list(self._models.values())
+
+    def model_limits(self, model_id: str) -> dict[RateLimitType, float]:
+        """A model's rate limits: the catalogue's, or the override set for it."""
+        return dict(self._limit_overrides.get(model_id, self._models[model_id].limits))
+
+    def set_model_limits(self, model_id: str, limits: Mapping[RateLimitType, float]) -> None:
+        """A test aid: replace a model's rate limits (e.g. to reach them quickly)."""
+        if model_id not in self._models:
+            raise ApiError(404, f"Model {model_id} not found", code=MODEL_NOT_FOUND)
+        with self._lock:
+            self._limit_overrides[model_id] = dict(limits)
+
+    def balances(self, account: str) -> dict[Currency, float]:
+        with self._lock:
+            return dict(self._balances.get(account, DEFAULT_BALANCES))
+
+    def set_balances(self, account: str, balances: Mapping[Currency, float]) -> None:
+        """A test aid: the account's USD and DIEM balances."""
+        with self._lock:
+            self._balances[account] = {**self.balances(account), **balances}
+            self._save()
+
+    def consumer(self, authorization: str | None) -> StoredKey:
+        """The key an inference call is made with: any active key, else 401."""
+        try:
+            return self.authenticate(authorization, admin=False)
+        except ApiError:
+            raise ApiError(401, AUTH_FAILED, code=AUTHENTICATION_FAILED) from None
+
+    def chat(
+        self, authorization: str | None, body: Any
+    ) -> tuple[ChatRequest, Reply, dict[str, str]]:
+        """One chat call: authenticate, check the model, the key's privacy and
+        caps and the account's rate limits, then answer and charge the key."""
+        key = self.consumer(authorization)
+        request: ChatRequest = _parse(ChatRequest, body)
+        model = self._models.get(request.model)
+        if model is None:
+            raise ApiError(404, f"Model {request.model} not found", code=MODEL_NOT_FOUND)
+        if model.kind != "text":
+            raise ApiError(400, f"Model {model.id} is not a text model", code=INVALID_MODEL)
+        if not privacy_allows(key.model_privacy, model):
+            raise ApiError(
+                403,
+                f"This API key's model privacy ({key.model_privacy}) does not allow "
+                f"{model.privacy} model {model.id}",
+                code=MODEL_PRIVACY_RESTRICTED,
+            )
+        reply = reply_to(request)
+        with self._lock:
+            now = self.now()
+            balances = self.balances(key.account)
+            payment = choose_payment(key.consumption_limit, key.spent_in_period(now), balances)
+            if payment.currency is None:
+                raise ApiError(402, SPENDING_REFUSALS[payment.refusal or ""], code=payment.refusal)
+            admission = self._limiter.admit(
+                key.account,
+                model,
+                self.model_limits(model.id),
+                reply.prompt_tokens + reply.completion_tokens,
+                now.strftime("%Y-%m-%d"),
+            )
+            if admission.exceeded is not None:
+                self.record_rate_limit_event(key.id, model.id, admission.exceeded)
+                raise ApiError(
+                    429,
+                    f"Rate limit exceeded ({admission.exceeded}) for model {model.id}",
+                    code=RATE_LIMIT_EXCEEDED,
+                    headers=admission.headers,
+                )
+            self._charge(key, model, reply, payment.currency, now)
+            headers = {
+                **admission.headers,
+                "x-venice-balance-usd": decimal_text(self.balances(key.account)["usd"]),
+                "x-venice-balance-diem": decimal_text(self.balances(key.account)["diem"]),
+            }
+            return request, reply, headers
+
+    def _charge(
+        self, key: StoredKey, model: ModelSpec, reply: Reply, currency: Currency, now: datetime
+    ) -> None:
+        cost = model.cost(reply.prompt_tokens, reply.completion_tokens, currency)
+        day = key.spend.setdefault(now.strftime("%Y-%m-%d"), {"usd": 0.0, "diem": 0.0})
+        day[currency] = day.get(currency, 0.0) + cost
+        balances = self.balances(key.account)
+        balances[currency] = max(0.0, balances[currency] - cost)
+        self._balances[key.account] = balances
+        self._save()
+
+    def usage(self, key_id: str | None = None) -> list[dict[str, Any]]:
+        """A test aid: each key's spending in its period, this week and in all."""
+        with self._lock:
+            now = self.now()
+            keys = [k for k in self._keys.values() if key_id is None or k.id == key_id]
+            if key_id is not None and not keys:
+                raise ApiError(404, NOT_FOUND)
+            return [
+                {
+                    "id": k.id,
+                    "account": k.account,
+                    "limitPeriod": k.limit_period,
+                    "consumptionLimit": k.consumption_limit,
+                    "currentPeriod": k.spent_in_period(now),
+                    "trailingSevenDays": spent_since(k.spend, trailing_week_start(now)),
+                    "lifetime": spent_since(k.spend, period_start("LIFETIME", now)),
+                }
+                for k in keys
+            ]
+
+    def reset_usage(self, key_id: str | None = None) -> None:
+        """A test aid: forget spending (one key's or all), the rate-limit
+        windows, and the account balances set (back to the defaults)."""
+        with self._lock:
+            for key in self._keys.values():
+                if key_id is None or key.id == key_id:
+                    key.spend.clear()
+            if key_id is None:
+                self._limiter.reset()
+                self._balances.clear()
+            self._save()
 
     # -- rules -------------------------------------------------------------
 
@@ -475,4 +646,4 @@ class Backend:
             )
             self._store(key)
             self._save()
-            return created_answer(key)
+            return created_answer(key, self.now())

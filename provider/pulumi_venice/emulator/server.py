@@ -3,8 +3,11 @@
 A real HTTP/1.1 server (the standard library's threading server, one thread
 per connection) bound to 127.0.0.1. Each route parses its request, asks the
 :class:`Backend`, and renders the answer with the shared wire models. Fault
-injection wraps the routes. ``/_emulator/...`` is the control plane (health,
-faults, inspection); it has no counterpart at Venice.
+injection wraps the routes. Besides ``/api_keys`` it serves the inference
+calls a key's consumer makes (``GET /models``, ``POST /chat/completions``; see
+:mod:`.inference`). ``/_emulator/...`` is the control plane (health, faults,
+clock, usage, balances, model limits, inspection): test aids with no
+counterpart at Venice.
 
 The access log is off by default and, when on, never shows a header.
 """
@@ -18,14 +21,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, cast, get_args
 from urllib.parse import parse_qs, urlsplit
 
 from ..models import RateLimitLogResponse, RateLimitType
 from ..times import format_expiry, parse_duration
-from .backend import ApiError, Backend
+from .backend import DEFAULT_ACCOUNT, ApiError, Backend
 from .faults import ERROR_TEXTS, FaultInjector
+from .inference import Currency, completion_answer, completion_stream
 
 API_PREFIX: Final = "/api/v1"
 CONTROL_PREFIX: Final = "/_emulator"
@@ -33,6 +38,14 @@ MAX_BODY_BYTES: Final = 1_000_000
 _KEY_PATH: Final = re.compile(r"^/api_keys/([^/]+)$")
 
 Answer = tuple[int, Any, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer body that is not JSON (the event stream of a streamed chat)."""
+
+    content_type: str
+    payload: bytes
 
 
 RATE_LIMIT_TYPES: Final = get_args(RateLimitType)
@@ -106,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             raw_body = self._read_body()
             if url.path.startswith(CONTROL_PREFIX):
                 status, body, headers = self._control(
-                    method, url.path[len(CONTROL_PREFIX) :], raw_body
+                    method, url.path[len(CONTROL_PREFIX) :], url.query, raw_body
                 )
             elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
                 status, body, headers = self._api(
@@ -124,7 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if is_api:
             self.server.record(method, self.path, status)
-        if isinstance(body, str):
+        if isinstance(body, RawBody):
+            self._send(status, body.payload, body.content_type, headers)
+        elif isinstance(body, str):
             self._send(status, body.encode(), "text/html; charset=utf-8", headers)
         else:
             self._send(
@@ -177,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "/api_keys/rate_limits/log"): self._rate_limit_log,
             ("GET", "/api_keys/generate_web3_key"): self._web3_token,
             ("POST", "/api_keys/generate_web3_key"): self._web3_create,
+            ("GET", "/models"): self._models,
+            ("POST", "/chat/completions"): self._chat,
         }
         if (method, path) in routes:
             return routes[(method, path)]
@@ -231,10 +248,58 @@ class _Handler(BaseHTTPRequestHandler):
         created = self.server.backend.create_web3_key(body)
         return 200, {"data": created.to_wire(), "success": True}, {}
 
+    # -- the inference side (OpenAI-compatible) ---------------------------------
+
+    def _models(self, _body: Any, query: dict[str, list[str]]) -> Answer:
+        # Public, as at Venice. ``type`` filters (text, image; "all": every model).
+        kind = next(iter(query.get("type", [])), "text")
+        created = int(self.server.backend.now().timestamp())
+        models = [
+            m.to_wire(created)
+            for m in self.server.backend.models()
+            if kind == "all" or m.kind == kind
+        ]
+        return 200, {"object": "list", "type": kind, "data": models}, {}
+
+    def _chat(self, body: Any, _query: dict[str, list[str]]) -> Answer:
+        backend = self.server.backend
+        request, reply, headers = backend.chat(self.headers.get("Authorization"), body)
+        created = int(backend.now().timestamp())
+        if not request.stream:
+            return 200, completion_answer(request, reply, created), headers
+        events = completion_stream(request, reply, created)
+        lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
+        return 200, RawBody("text/event-stream", "".join(lines).encode()), headers
+
     # -- the control plane --------------------------------------------------------
 
-    def _control(self, method: str, path: str, raw_body: bytes) -> Answer:
+    def _control(self, method: str, path: str, query: str, raw_body: bytes) -> Answer:
         faults = self.server.faults
+        backend = self.server.backend
+        key_id = next(iter(parse_qs(query).get("keyId", [])), None)
+        if (method, path) == ("GET", "/usage"):
+            return 200, {"data": backend.usage(key_id)}, {}
+        if (method, path) == ("DELETE", "/usage"):
+            backend.reset_usage(key_id)
+            return 200, {"data": backend.usage(key_id)}, {}
+        if (method, path) == ("POST", "/balances"):
+            # {"account": "default", "usd": 10, "diem": 0}: the account's balances.
+            body = _json_body(raw_body)
+            if not isinstance(body, dict) or not set(body) <= {"account", "usd", "diem"}:
+                raise ApiError(400, "Expected {account?, usd?, diem?}")
+            account = str(body.get("account") or DEFAULT_ACCOUNT)
+            amounts = {c: float(body[c]) for c in ("usd", "diem") if c in body}
+            backend.set_balances(account, cast(dict[Currency, float], amounts))
+            return 200, {"data": backend.balances(account)}, {}
+        if (method, path) == ("POST", "/model-limits"):
+            # {"model": "llama-3.2-3b", "RPM": 5}: that model's limits from now on.
+            body = _json_body(raw_body)
+            if not isinstance(body, dict) or not set(body) - {"model"} <= set(RATE_LIMIT_TYPES):
+                raise ApiError(400, f"Expected model and any of {RATE_LIMIT_TYPES}")
+            limits = {t: float(v) for t, v in body.items() if t != "model"}
+            model_id = str(body.get("model"))
+            backend.set_model_limits(model_id, cast(dict[RateLimitType, float], limits))
+            return 200, {"data": backend.model_limits(model_id)}, {}
         if (method, path) == ("GET", "/health"):
             return 200, {"ok": True}, {}
         if (method, path) == ("GET", "/stats"):
@@ -266,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"now": format_expiry(self.server.backend.now())}, {}
         if (method, path) == ("POST", "/rate-limit-events"):
             # {"apiKeyId": ..., "modelId": ..., "rateLimitType": "RPM"}: as if inference
-            # traffic of that key had exceeded a limit (the emulator serves no inference).
+            # traffic of that key had exceeded a limit (chat calls also add these).
             body = _json_body(raw_body)
             if not isinstance(body, dict) or body.get("rateLimitType") not in RATE_LIMIT_TYPES:
                 raise ApiError(
