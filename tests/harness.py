@@ -12,7 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,10 +22,11 @@ import yaml
 from eth_account import Account
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from pulumi_venice import ApiKeyProvider, VeniceClient
+from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import StoredKey
 from pulumi_venice.models import Web3CreateApiKeyRequest
+from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
 from pulumi_venice.wallet import sign_token
 
 REPO = Path(__file__).resolve().parents[1]
@@ -266,3 +268,90 @@ def wallet_admin_key(emulator: EmulatorThread, private_key: str) -> str:
             )
         )
     return created.api_key
+
+
+class ConsumerProcess:
+    """``examples/rotation/consumer.py`` as its own process: an application that
+    calls the emulator with the openai client, using the key from a file."""
+
+    def __init__(
+        self, key_file: Path, base_url: str, report: Path, *, rate: float, reload_every: float
+    ) -> None:
+        self.report_file = report
+        self.args = [
+            sys.executable,
+            str(REPO / "examples" / "rotation" / "consumer.py"),
+            *("--key-file", str(key_file), "--base-url", base_url, "--report", str(report)),
+            *("--rate", str(rate), "--reload-every", str(reload_every)),
+        ]
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> ConsumerProcess:
+        self.process = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        return self
+
+    def report(self) -> dict[str, Any]:
+        """The consumer's latest report (rewritten every second), or {} before the first."""
+        try:
+            report: dict[str, Any] = json.loads(self.report_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        return report
+
+    def wait_for(
+        self, condition: Callable[[dict[str, Any]], bool], what: str, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Wait until the report meets ``condition``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, "consumer died"
+            report = self.report()
+            if report and condition(report):
+                return report
+            time.sleep(0.2)
+        raise AssertionError(f"the consumer never {what}: {self.report()}")
+
+    def stop(self) -> dict[str, Any]:
+        """Stop it (SIGTERM) and return its final report."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.terminate()
+            _, stderr = self.process.communicate(timeout=20)
+            assert self.process.returncode == 0, stderr[-2000:]
+        return self.report()
+
+    def __enter__(self) -> ConsumerProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+class RotationStack:
+    """examples/rotation, its consumer's file, and both clocks (the provider's
+    VENICE_TEST_CLOCK_OFFSET and the emulator's own offset)."""
+
+    def __init__(self, project: PulumiProject, emulator: EmulatorThread, key_file: Path) -> None:
+        self.project = project
+        self.emulator = emulator
+        self.key_file = key_file
+        project.config("venice-e2e:keyFile", str(key_file))
+
+    def jump(self, offset: str) -> None:
+        self.project.env[CLOCK_OFFSET_ENV] = offset
+        self.emulator.server.backend.set_clock_offset(parse_duration(offset))
+
+    def delivered(self) -> str:
+        return self.key_file.read_text(encoding="utf-8")
+
+    def works(self, secret: str) -> bool:
+        with VeniceClient(self.emulator.base_url, secret) as own:
+            try:
+                own.rate_limits()
+            except AuthenticationError:
+                return False
+        return True

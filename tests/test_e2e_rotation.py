@@ -9,38 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_venice import AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
 
-from .harness import REPO, PulumiProject
+from .harness import REPO, PulumiProject, RotationStack
 
 pytestmark = pytest.mark.e2e
-
-
-class RotationStack:
-    """examples/rotation, its consumer's file, and both clocks."""
-
-    def __init__(self, project: PulumiProject, emulator: EmulatorThread, key_file: Path) -> None:
-        self.project = project
-        self.emulator = emulator
-        self.key_file = key_file
-        project.config("venice-e2e:keyFile", str(key_file))
-
-    def jump(self, offset: str) -> None:
-        self.project.env[CLOCK_OFFSET_ENV] = offset
-        self.emulator.server.backend.set_clock_offset(parse_duration(offset))
-
-    def delivered(self) -> str:
-        return self.key_file.read_text(encoding="utf-8")
-
-    def works(self, secret: str) -> bool:
-        with VeniceClient(self.emulator.base_url, secret) as own:
-            try:
-                own.rate_limits()
-            except AuthenticationError:
-                return False
-        return True
 
 
 @pytest.fixture

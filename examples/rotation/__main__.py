@@ -4,7 +4,9 @@ Every 30 days (``rotate_after``) the next ``pulumi up`` makes a new key,
 writes its value into the consumer's file, and only then retires the old key:
 with ``retire_grace`` it stays valid 2 more days, so a consumer that picks up
 the new secret late keeps working. ``expires_after``/``renew_before`` also
-renew a key a week before Venice would expire it.
+renew a key a week before Venice would expire it. ``consumer.py`` is an
+application that uses the key from that file (see the README's "Zero-downtime
+rotation").
 """
 
 import pulumi
@@ -13,6 +15,8 @@ from secret_file import SecretFile
 import pulumi_venice as venice
 
 config = pulumi.Config()
+# "none" retires the old key at once (to see the gap the grace closes).
+grace = config.get("retireGrace") or "2d"
 
 key = venice.ApiKey(
     "rotating-key",
@@ -21,7 +25,9 @@ key = venice.ApiKey(
     rotate_after=config.get("rotateAfter") or "30d",
     expires_after="90d",
     renew_before="7d",
-    retire_grace=config.get("retireGrace") or "2d",
+    retire_grace=None if grace == "none" else grace,
+    # Change the generation to rotate now (a leaked key, say).
+    keepers={"generation": config.get("generation") or "1"},
 )
 
 consumer = SecretFile(

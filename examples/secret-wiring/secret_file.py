@@ -19,11 +19,15 @@ from pulumi.runtime.rpc import unwrap_rpc_secret
 
 
 def _write(path: Path, content: str) -> str:
+    """Write atomically (a temporary file renamed over the old one), so a
+    consumer reading the file never sees it empty or half written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(content)
-    os.chmod(path, 0o600)  # also when the file already existed with other modes
+    os.chmod(temporary, 0o600)  # also when a leftover temporary file had other modes
+    temporary.replace(path)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
