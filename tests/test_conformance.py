@@ -122,7 +122,15 @@ def test_every_operation_conforms(
                 model_privacy="PRIVATE_TEXT",
             )
         )
-        client.get_key(created.id)
+        # The key spends (a consumer's chat), so its usage blocks are judged non-zero.
+        spent = httpx.post(
+            f"{emu.base_url}/chat/completions",
+            json={"model": "llama-3.3-70b", "messages": [{"role": "user", "content": "x" * 4000}]},
+            headers={"Authorization": f"Bearer {created.api_key}"},
+        )
+        assert spent.status_code == 200
+        usage = client.get_key(created.id).current_period_usage
+        assert usage is not None and float(usage.diem) > 0
         client.list_keys()
         client.update_key(
             UpdateApiKeyRequest(
