@@ -5,6 +5,7 @@ costs no failed call when ``retire_grace`` is set, and shows the gap when not.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,17 +79,21 @@ def stack(project_factory: Factory, emulator: EmulatorThread, tmp_path: Path) ->
     return RotationStack(project, emulator, tmp_path / "consumer" / "venice.key")
 
 
+@contextlib.contextmanager
+def running_consumer(stack: RotationStack, report: Path) -> Iterator[ConsumerProcess]:
+    """The consumer, calling with the stack's key 20 times a second (its file
+    checked every 2 s), once it has made its first 20 calls."""
+    with ConsumerProcess(
+        stack.key_file, stack.emulator.base_url, report, rate=RATE, reload_every=2.0
+    ) as process:
+        process.wait_for(lambda r: r["calls"] >= 20, "made 20 calls")
+        yield process
+
+
 @pytest.fixture
 def consumer(stack: RotationStack, tmp_path: Path) -> Iterator[ConsumerProcess]:
     stack.project.up()
-    with ConsumerProcess(
-        stack.key_file,
-        stack.emulator.base_url,
-        tmp_path / "consumer-report.json",
-        rate=RATE,
-        reload_every=2.0,
-    ) as process:
-        process.wait_for(lambda r: r["calls"] >= 20, "made 20 calls")
+    with running_consumer(stack, tmp_path / "consumer-report.json") as process:
         yield process
 
 
@@ -133,14 +138,7 @@ def test_rotation_without_a_grace_fails_the_calls_until_the_consumer_reloads(
     project = stack.project
     project.config("venice-e2e:retireGrace", "none")
     project.up()
-    with ConsumerProcess(
-        stack.key_file,
-        stack.emulator.base_url,
-        tmp_path / "report.json",
-        rate=RATE,
-        reload_every=2.0,
-    ) as consumer:
-        consumer.wait_for(lambda r: r["calls"] >= 20, "made 20 calls")
+    with running_consumer(stack, tmp_path / "report.json") as consumer:
         old_secret = stack.delivered()
         project.config("venice-e2e:generation", "2")
         project.up()

@@ -145,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if reloaded or client is None:
             report.reloads += int(reloaded)
-            client = openai.OpenAI(
-                api_key=key, base_url=args.base_url, max_retries=0, timeout=5.0
-            )
+            client = openai.OpenAI(api_key=key, base_url=args.base_url, max_retries=0, timeout=5.0)
         status: int | None = None
         try:
             client.chat.completions.create(

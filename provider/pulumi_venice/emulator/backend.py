@@ -516,7 +516,7 @@ class Backend:
                 raise ApiError(402, SPENDING_REFUSALS[payment.refusal or ""], code=payment.refusal)
             admission = self._limiter.admit(
                 key.account,
-                model,
+                model.id,
                 self.model_limits(model.id),
                 reply.prompt_tokens + reply.completion_tokens,
                 now.strftime("%Y-%m-%d"),

@@ -392,7 +392,7 @@ class RateLimiter:
     def admit(
         self,
         account: str,
-        model: ModelSpec,
+        model_id: str,
         limits: Mapping[RateLimitType, float],
         tokens: int,
         day: str,
@@ -400,17 +400,16 @@ class RateLimiter:
         """Count one call of ``tokens`` tokens, or say which limit refuses it."""
         now = time.monotonic()
         with self._lock:
-            window = self._windows.setdefault((account, model.id), _Window())
+            window = self._windows.setdefault((account, model_id), _Window())
             while window.minute and window.minute[0][0] <= now - 60:
                 window.minute.popleft()
             requests = len(window.minute)
             used_tokens = sum(t for _, t in window.minute)
             today = window.days.get(day, 0)
+            # The minute's window frees its first slot when its oldest call is a minute old.
+            seconds_to_reset = 60 - (now - window.minute[0][0]) if window.minute else 60.0
+            headers = {"x-ratelimit-reset-requests": str(math.ceil(time.time() + seconds_to_reset))}
             rpm = limits.get("RPM")
-            reset = math.ceil(
-                time.time() + (60 - (now - window.minute[0][0]) if window.minute else 60)
-            )
-            headers = {"x-ratelimit-reset-requests": str(reset)}
             if rpm is not None:
                 headers["x-ratelimit-limit-requests"] = str(int(rpm))
                 headers["x-ratelimit-remaining-requests"] = str(max(0, int(rpm) - requests - 1))
@@ -423,7 +422,7 @@ class RateLimiter:
                 exceeded = "TPM"
             if exceeded is not None:
                 headers["x-ratelimit-remaining-requests"] = "0"
-                headers["Retry-After"] = str(max(1, reset - math.floor(time.time())))
+                headers["Retry-After"] = str(max(1, math.ceil(seconds_to_reset)))
                 return Admission(exceeded, headers)
             window.minute.append((now, tokens))
             window.days = {day: today + 1}  # only today's count matters
