@@ -44,3 +44,34 @@ offline_pulumi() {
     export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
     export PIP_DISABLE_PIP_VERSION_CHECK=1
 }
+
+# ensure_postgres: PostgreSQL's server programs (initdb, postgres, pg_ctl), which
+# the pipeline tests use to start a cluster of their own on 127.0.0.1; installed
+# from Debian's packages when missing. Exports VENICE_TEST_PG_BIN.
+ensure_postgres() {
+    local bin
+    bin="$(find_postgres_bin)"
+    if [ -z "$bin" ]; then
+        log "installing PostgreSQL from Debian's packages (for the pipeline tests)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            postgresql >/dev/null
+        bin="$(find_postgres_bin)"
+    fi
+    if [ -z "$bin" ]; then
+        log "PostgreSQL's server programs are missing and could not be installed"; return 1
+    fi
+    export VENICE_TEST_PG_BIN="$bin"
+}
+
+find_postgres_bin() {
+    local candidate
+    for candidate in "${VENICE_TEST_PG_BIN:-}" /usr/lib/postgresql/*/bin "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
+        if [ -n "$candidate" ] && [ -x "$candidate/initdb" ] && [ -x "$candidate/postgres" ]; then
+            echo "$candidate"; return
+        fi
+    done
+}
+

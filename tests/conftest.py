@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pulumi_venice.emulator import EmulatorThread, start_emulator
 
 if TYPE_CHECKING:
     from .harness import PulumiProject
+    from .postgres import PostgresServer
 
 
 @pytest.fixture
@@ -69,3 +71,20 @@ def project_factory(
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (the pipeline
+    tests' shared backend). scripts/test installs its programs when missing."""
+    from .postgres import PostgresServer, server_programs
+
+    programs = server_programs()
+    if programs is None:
+        reason = "PostgreSQL's server programs are missing (scripts/test installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(programs).start()
+    yield server
+    server.stop()

@@ -161,17 +161,7 @@ class PulumiProject:
     def kill_leftover_processes(self) -> None:
         """SIGKILL any process still running with this project's PULUMI_HOME: the
         language host and providers a dead (or untidy) engine left behind."""
-        marker = f"PULUMI_HOME={self.home}".encode()
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit() or int(proc.name) == os.getpid():
-                continue
-            try:
-                environ = (proc / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if marker in environ:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(proc.name), signal.SIGKILL)
+        kill_processes_of(self.home)
 
     def assert_never_shown(self, secrets: Iterable[str]) -> None:
         """No secret in the CLI's output, the exported state, or the backend's files."""
@@ -184,6 +174,117 @@ class PulumiProject:
             assert len(secret) >= 16, "a secret to look for must be long enough to be unique"
             for where, text in places.items():
                 assert secret not in text, f"a secret appears in plain text in {where}"
+
+
+def kill_processes_of(pulumi_home: Path) -> None:
+    """SIGKILL every process running with this PULUMI_HOME in its environment."""
+    marker = f"PULUMI_HOME={pulumi_home}".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
+class Pipeline:
+    """examples/pipeline/provision.py run as a CI job runs it: a process of its
+    own, with the credentials and the backend (``backend_url``) in its environment."""
+
+    def __init__(
+        self, workdir: Path, cli_dir: Path, *, base_url: str, admin_key: str, backend_url: str
+    ) -> None:
+        self.dir = workdir
+        self.secrets_dir = workdir / "secrets"
+        self.home = workdir / "pulumi-home"
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))
+        }
+        self.env = {
+            **inherited,
+            "PATH": os.pathsep.join(
+                [str(cli_dir), str(Path(sys.prefix) / "bin"), inherited.get("PATH", "")]
+            ),
+            "VENICE_API_KEY": admin_key,
+            "VENICE_BASE_URL": base_url,
+            "PULUMI_BACKEND_URL": backend_url,
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "NO_COLOR": "1",
+        }
+        self.transcript: list[str] = []
+        self._files = 0
+
+    def tenants_file(self, tenants: list[dict[str, Any]]) -> Path:
+        self._files += 1
+        path = self.dir / f"tenants-{self._files}.yaml"
+        path.write_text(yaml.safe_dump({"tenants": tenants}), encoding="utf-8")
+        return path
+
+    def command(self, tenants: list[dict[str, Any]], stack: str, *extra: str) -> list[str]:
+        script = REPO / "examples" / "pipeline" / "provision.py"
+        return [
+            *(sys.executable, str(script), str(self.tenants_file(tenants))),
+            *("--stack", stack, "--secrets-dir", str(self.secrets_dir / stack), *extra),
+        ]
+
+    def run(
+        self, tenants: list[dict[str, Any]], stack: str, *extra: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            self.command(tenants, stack, *extra),
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        self.transcript.append(done.stdout + done.stderr)
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"provision failed ({done.returncode}):\n"
+                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
+        return done
+
+    def start(
+        self, tenants: list[dict[str, Any]], stack: str, *extra: str
+    ) -> subprocess.Popen[str]:
+        """The run in a process group of its own (so that it can be killed whole)."""
+        return subprocess.Popen(
+            self.command(tenants, stack, *extra),
+            cwd=self.dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+    def key_value(self, stack: str, tenant: str) -> str:
+        return (self.secrets_dir / stack / f"{tenant}.key").read_text(encoding="utf-8")
+
+    def export(self, stack: str) -> str:
+        """``pulumi stack export`` of a pipeline stack (its state, secrets encrypted)."""
+        done = subprocess.run(
+            ["pulumi", "stack", "export", "--stack", f"organization/venice-tenants/{stack}"],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    def kill_leftover_processes(self) -> None:
+        kill_processes_of(self.home)
 
 
 class EmulatorProcess:
