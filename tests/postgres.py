@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROLE = "pulumi"
 DATABASE = "pulumi"
@@ -69,27 +70,35 @@ class PostgresServer:
         self.sql("postgres", f"CREATE DATABASE {name}")
         return self.database_url(name)
 
-    def _command(self, program: str, *args: str) -> list[str]:
-        command = [str(self.programs / program), *args]
-        return ["runuser", "-u", self.user, "--", *command] if self.user else command
+    def _as_user(self) -> dict[str, Any]:
+        """Popen's arguments that run a program as the unprivileged user, if any."""
+        if self.user is None:
+            return {}
+        entry = pwd.getpwnam(self.user)
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def start(self) -> PostgresServer:
         data = self.folder / "data"
         subprocess.run(
-            self._command(
-                "initdb", "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-sync"
-            ),
+            [
+                *(str(self.programs / "initdb"), "-D", str(data), "-U", ROLE),
+                *("--auth=trust", "-E", "UTF8", "--no-sync"),
+            ],
             check=True,
             capture_output=True,
+            cwd=self.folder,
+            **self._as_user(),
         )
         self.process = subprocess.Popen(
-            self._command(
-                "postgres",
-                *("-D", str(data), "-h", "127.0.0.1", "-p", str(self.port)),
-                *("-k", str(self.folder), "-c", "fsync=off", "-c", "max_connections=200"),
-            ),
+            [
+                *(str(self.programs / "postgres"), "-D", str(data)),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.folder)),
+                *("-c", "fsync=off", "-c", "max_connections=200"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=(self.folder / "server.log").open("wb"),
+            cwd=self.folder,
+            **self._as_user(),
         )
         self._wait_until_ready()
         self.sql("postgres", f"CREATE DATABASE {DATABASE}")
