@@ -1,0 +1,196 @@
+"""The native provider ``venice``: Pulumi's provider protocol translated onto
+the same lifecycle core as the dynamic provider (:mod:`pulumi_venice.lifecycle`).
+
+It only translates: wire values (camelCase ``PropertyValue`` maps) to plain
+snake_case values and back (:mod:`.values`), the provider's configuration to
+the core's settings, and the core's failures to check failures. Each provider
+instance (the default one, or an explicit ``venice.Provider`` with its own
+admin key) is a process of its own with its own configuration, so one stack
+can manage the keys of several Venice accounts.
+
+The core is synchronous (httpx with retries); each call runs in a worker
+thread, so the engine's ``--parallel`` sets how many run at once (up to
+:data:`MAX_CONCURRENT_CALLS`). No message carries a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
+
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+
+from ..client import VeniceClient
+from ..config import CONFIG_KEYS
+from ..inputs import SECRET_INPUTS, engine_failures
+from ..lifecycle import SECRET_OUTPUTS, KeyLifecycle
+from ..web3_lifecycle import Web3KeyLifecycle
+from .schema import (
+    API_KEY,
+    GET_API_KEY,
+    GET_API_KEYS,
+    GET_RATE_LIMIT_LOGS,
+    GET_RATE_LIMITS,
+    WEB3_API_KEY,
+    schema_json,
+)
+from .values import camel, plain, plain_value, property_value, wire
+
+MAX_CONCURRENT_CALLS: Final = 64
+SECRETS: Final = frozenset(SECRET_INPUTS) | frozenset(SECRET_OUTPUTS)
+T = TypeVar("T")
+Function = Callable[[VeniceClient, Mapping[str, Any]], dict[str, Any]]
+
+# The data functions: Venice's answers as it words them (camelCase), no secret in any.
+FUNCTIONS: Final[Mapping[str, Function]] = {
+    GET_API_KEYS: lambda client, _: {"keys": [r.to_wire() for r in client.list_keys()]},
+    GET_API_KEY: lambda client, args: client.get_key(str(args.get("id"))).to_wire(),
+    GET_RATE_LIMITS: lambda client, _: client.rate_limits().to_wire(),
+    GET_RATE_LIMIT_LOGS: lambda client, _: {
+        "entries": [entry.to_wire() for entry in client.rate_limit_log()]
+    },
+}
+
+
+class VeniceProvider(Provider):
+    """Venice API keys (``ApiKey``, ``Web3ApiKey``) and the account's data functions."""
+
+    def __init__(self) -> None:
+        self._lifecycles: dict[str, KeyLifecycle] = {
+            API_KEY: KeyLifecycle(),
+            WEB3_API_KEY: Web3KeyLifecycle(),
+        }
+        self._threads = ThreadPoolExecutor(MAX_CONCURRENT_CALLS, thread_name_prefix="venice")
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, functools.partial(call, *args))
+
+    def _lifecycle(self, resource_type: str) -> KeyLifecycle:
+        try:
+            return self._lifecycles[resource_type]
+        except KeyError:
+            raise ValueError(f"venice has no resource type {resource_type}") from None
+
+    # -- the provider itself -------------------------------------------------
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=schema_json())
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        return CheckResponse(inputs=dict(request.new_inputs), failures=[])
+
+    async def diff_config(self, request: DiffRequest) -> DiffResponse:
+        olds = {k: plain_value(v) for k, v in request.old_state.items()}
+        news = {k: plain_value(v) for k, v in request.new_inputs.items()}
+        changed = sorted(k for k in set(olds) | set(news) if olds.get(k) != news.get(k))
+        return DiffResponse(changes=bool(changed), diffs=changed)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        """``apiKey``, ``baseUrl`` and the timeouts, from the provider's inputs
+        (or ``venice:*`` config); the environment fills what they lack."""
+        given = {k: plain_value(v) for k, v in request.args.items()}
+        config: dict[str, Any] = {}
+        for key in CONFIG_KEYS:
+            name = key.split(":", 1)[1]
+            value = given.get(name, request.variables.get(f"venice:config:{name}"))
+            if isinstance(value, float):
+                value = f"{value:g}"
+            config[key] = value
+        for lifecycle in self._lifecycles.values():
+            await self._run(lifecycle.configure, config)
+        return ConfigureResponse(accept_secrets=True, supports_preview=False)
+
+    # -- resources -------------------------------------------------------------
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        lifecycle = self._lifecycle(request.type)
+        inputs, failures = await self._run(lifecycle.check, plain(request.new_inputs))
+        return CheckResponse(
+            inputs=wire(inputs, SECRETS),
+            failures=[
+                CheckFailure(camel(prop) if prop else prop, reason)
+                for prop, reason in engine_failures(failures)
+            ],
+        )
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        lifecycle = self._lifecycle(request.type)
+        diff = await self._run(
+            lifecycle.diff, request.resource_id, plain(request.old_state), plain(request.new_inputs)
+        )
+        # The new key is always made before the old one is retired.
+        return DiffResponse(
+            changes=diff.changes,
+            replaces=[camel(name) for name in diff.replaces],
+            delete_before_replace=False,
+        )
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        lifecycle = self._lifecycle(request.type)
+        key_id, outputs = await self._run(lifecycle.create, plain(request.properties))
+        return CreateResponse(resource_id=key_id, properties=wire(outputs, SECRETS))
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        """Refresh, and ``pulumi import`` (no state yet: the key's settings are
+        read from Venice; its value cannot be had again)."""
+        lifecycle = self._lifecycle(request.type)
+        state = {**plain(request.inputs), **plain(request.properties)}
+        read = await self._run(lifecycle.read, request.resource_id, state)
+        if read.key_id is None:
+            return ReadResponse(resource_id=None, properties={}, inputs={})
+        return ReadResponse(
+            resource_id=read.key_id,
+            properties=wire(read.outputs, SECRETS),
+            inputs=wire(read.inputs, SECRETS),
+        )
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        lifecycle = self._lifecycle(request.type)
+        outputs = await self._run(
+            lifecycle.update,
+            request.resource_id,
+            plain(request.olds),
+            plain(request.news),
+        )
+        return UpdateResponse(properties=wire(outputs, SECRETS))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        lifecycle = self._lifecycle(request.type)
+        await self._run(lifecycle.delete, request.resource_id, plain(request.properties))
+
+    # -- functions ---------------------------------------------------------------
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        function = FUNCTIONS.get(request.tok)
+        if function is None:
+            raise ValueError(f"venice has no function {request.tok}")
+        args = {k: plain_value(v) for k, v in request.args.items()}
+        client = await self._run(self._lifecycles[API_KEY].client)
+        result: Mapping[str, Any] = await self._run(function, client, args)
+        return InvokeResponse(
+            return_value={k: property_value(v) for k, v in result.items()}, failures=[]
+        )

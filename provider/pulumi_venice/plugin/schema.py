@@ -1,0 +1,346 @@
+"""The package schema of the native provider ``venice``: its resources,
+functions and configuration, each property described (these descriptions are
+the API docs of every generated SDK).
+
+The resources' properties are derived from the settings models
+(:mod:`pulumi_venice.inputs`: which fields exist, which replace, which are
+secret), so the schema cannot drift from what the lifecycle core checks; the
+functions' results from the wire models (:mod:`pulumi_venice.models`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Final, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from .._version import __version__
+from ..inputs import (
+    OUTPUT_ONLY_FIELDS,
+    BaseKeySettings,
+    KeySettings,
+    LimitSettings,
+    Role,
+    Web3KeySettings,
+    fields_with,
+    secret_fields,
+)
+from ..models import ApiKeyRecord, RateLimitLogEntry, RateLimits
+from .values import camel
+
+PACKAGE: Final = "venice"
+API_KEY: Final = "venice:index:ApiKey"
+WEB3_API_KEY: Final = "venice:index:Web3ApiKey"
+GET_API_KEYS: Final = "venice:index:getApiKeys"
+GET_API_KEY: Final = "venice:index:getApiKey"
+GET_RATE_LIMITS: Final = "venice:index:getRateLimits"
+GET_RATE_LIMIT_LOGS: Final = "venice:index:getRateLimitLogs"
+
+# What each resource property means (snake_case, as the settings models name them).
+PROPERTY_DOCS: Final[Mapping[str, str]] = {
+    "api_key_type": "`INFERENCE` (calls models) or `ADMIN` (also manages keys). A change makes a new key.",
+    "description": "What the key is for; 1 to 64 characters (an emoji counts as 2), no control characters.",
+    "expires_at": "When Venice expires the key: a date (`2026-12-31`) or a timestamp with a time zone; omit for a key that never expires.",
+    "consumption_limit": "Spending caps. Venice charges DIEM first, then USD: cap both to bound the key; both at 0 means it can spend nothing.",
+    "limit_period": "The window the caps apply to: `EPOCH` (the UTC day, the default), `MONTH` or `LIFETIME`.",
+    "model_privacy": "Which models the key may call: `ALL` (the default), `PRIVATE_TEXT` or `PRIVATE_ONLY`.",
+    "keepers": "Arbitrary strings; any change makes a new key (rotation on demand), as in pulumi-random.",
+    "expires_after": "The key expires this long after it is created (`90d`); instead of `expiresAt`.",
+    "rotate_after": "Replace the key once it is this old (`30d`), at the next `pulumi up`.",
+    "renew_before": "Replace the key this long before it expires (`7d`); needs `expiresAfter`.",
+    "retire_grace": "On replacement, the old key stays valid this long (`2d`) instead of being revoked at once.",
+    "admin_api_key": "The ADMIN key that manages this key, instead of the provider's `apiKey` (typically another key's `apiKey` output).",
+    "import_id": "Adopt this existing key (its id) instead of creating one; only at creation.",
+    "import_api_key": "The adopted key's value, if you have it (needs `importId`); only at creation.",
+    "wallet_private_key": "The private key of the wallet that signs Venice's token to create the key (hex); only at creation.",
+    "address": "The wallet's address (checksummed); a different wallet makes a new key.",
+    "api_key": "The key's value: a secret, returned by Venice only when the key is created (empty for a key adopted with `pulumi import`).",
+    "last6_chars": "The last six characters of the key's value, as Venice shows it.",
+    "created_at": "When Venice created the key.",
+    "retiring_key_id": "The key this one replaced while that key is in its `retireGrace`.",
+}
+LIMIT_DOCS: Final[Mapping[str, str]] = {
+    "usd": "The cap in US dollars (0 to 9 999 999 999); omitted: no cap.",
+    "diem": "The cap in DIEM (0 to 9 999 999 999); omitted: no cap.",
+    "vcu": "The cap in VCU (deprecated by Venice, DIEM's former name).",
+}
+CONFIG_DOCS: Final[Mapping[str, tuple[str, str]]] = {
+    "apiKey": ("VENICE_API_KEY", "The ADMIN key that manages the account's keys (a secret)."),
+    "baseUrl": (
+        "VENICE_BASE_URL",
+        "The API's base URL (default `https://api.venice.ai/api/v1`; the emulator's for tests).",
+    ),
+    "requestTimeout": ("VENICE_REQUEST_TIMEOUT", "Seconds one HTTP call may take (default 30)."),
+    "maxRetries": ("VENICE_MAX_RETRIES", "Retries of a failed call (default 8)."),
+    "operationTimeout": (
+        "VENICE_OPERATION_TIMEOUT",
+        "Seconds one operation may take, retries included (default 300).",
+    ),
+}
+# Fields of the functions' results (Venice's wire names), for their docs.
+RESULT_DOCS: Final[Mapping[str, str]] = {
+    "id": "The key's id.",
+    "apiKeyType": "`INFERENCE` or `ADMIN`.",
+    "consumptionLimits": "The key's spending caps.",
+    "limitPeriod": "The window the caps apply to.",
+    "modelPrivacy": "Which models the key may call.",
+    "createdAt": "When the key was created.",
+    "description": "The key's description.",
+    "expiresAt": "When the key expires (none: never).",
+    "last6Chars": "The last six characters of the key's value.",
+    "lastUsedAt": "When the key was last used.",
+    "usage": "What the key spent in the last seven days.",
+    "trailingSevenDays": "Spending of the last seven days, as decimal strings.",
+    "currentPeriodUsage": "Spending in the current limit period (keys with caps only).",
+    "usd": "In US dollars.",
+    "diem": "In DIEM.",
+    "vcu": "In VCU (DIEM's former name).",
+    "accessPermitted": "Whether the key may call the inference API.",
+    "apiTier": "The account's API tier.",
+    "isCharged": "Whether calls are charged.",
+    "balances": "The account's balances.",
+    "keyExpiration": "When the calling key expires.",
+    "nextEpochBegins": "When the next daily epoch begins.",
+    "rateLimits": "Per-model rate limits.",
+    "apiModelId": "The model's id.",
+    "amount": "The limit.",
+    "type": "`RPM`, `RPD` or `TPM`.",
+    "apiKeyId": "The key that reached a limit.",
+    "modelId": "The model called.",
+    "rateLimitTier": "The tier whose limit applied.",
+    "rateLimitType": "Which limit: `RPM`, `RPD`, `TPM`, ...",
+    "timestamp": "When the limit was reached.",
+    "USD": "In US dollars.",
+    "DIEM": "In DIEM.",
+}
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return f"#/types/{PACKAGE}:index:{model.__name__}"
+
+
+def _plain_type(annotation: Any, types_out: dict[str, Any]) -> dict[str, Any]:
+    """A schema type for a Python annotation (nested models become shared types)."""
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return _plain_type(options[0], types_out)
+    if origin is typing.Annotated:
+        return _plain_type(get_args(annotation)[0], types_out)
+    if origin is Literal or annotation is str:
+        return {"type": "string"}
+    if annotation is bool:
+        return {"type": "boolean"}
+    if annotation in (float, int):
+        return {"type": "number"}
+    if origin is list:
+        return {"type": "array", "items": _plain_type(get_args(annotation)[0], types_out)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        _object_type(annotation, types_out)
+        return {"$ref": _ref(annotation)}
+    return {"type": "string"}
+
+
+def _object_type(model: type[BaseModel], types_out: dict[str, Any]) -> None:
+    """A wire model as a shared object type (named by its wire field names)."""
+    token = f"{PACKAGE}:index:{model.__name__}"
+    if token in types_out:
+        return
+    types_out[token] = {}  # reserved first: models may nest
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, info in model.model_fields.items():
+        wire_name = info.alias or camel(name)
+        spec = _plain_type(info.annotation, types_out)
+        spec["description"] = RESULT_DOCS.get(wire_name, f"`{wire_name}` as Venice reports it.")
+        properties[wire_name] = spec
+        if info.is_required():
+            required.append(wire_name)
+    types_out[token] = {
+        "type": "object",
+        "description": (model.__doc__ or model.__name__).strip().splitlines()[0],
+        "properties": properties,
+        "required": required,
+    }
+
+
+def _resource(
+    settings: type[BaseKeySettings], description: str, output_only: tuple[str, ...]
+) -> dict[str, Any]:
+    """A resource's inputs (the settings' fields) and outputs (those plus its own)."""
+    replaces = set(fields_with(settings, Role.REPLACE))
+    secrets = secret_fields(settings) | {"api_key"}
+    inputs: dict[str, Any] = {}
+    required_inputs: list[str] = []
+    for name, info in settings.model_fields.items():
+        spec = _input_type(name, info.annotation)
+        spec["description"] = PROPERTY_DOCS[name]
+        if name in secrets:
+            spec["secret"] = True
+        if name in replaces:
+            spec["replaceOnChanges"] = True
+        inputs[camel(name)] = spec
+        if info.is_required():
+            required_inputs.append(camel(name))
+    outputs = {k: dict(v) for k, v in inputs.items()}
+    for name in output_only:
+        spec = {"type": "string", "description": PROPERTY_DOCS[name]}
+        if name in secrets:
+            spec["secret"] = True
+        outputs[camel(name)] = spec
+    stable = ["apiKeyType", "description", "consumptionLimit", "limitPeriod", "modelPrivacy"]
+    return {
+        "description": description,
+        "inputProperties": inputs,
+        "requiredInputs": required_inputs,
+        "properties": outputs,
+        "required": [*stable, "last6Chars", "createdAt", "keepers"],
+    }
+
+
+def _input_type(name: str, annotation: Any) -> dict[str, Any]:
+    if name == "consumption_limit":
+        return {"$ref": f"#/types/{PACKAGE}:index:ConsumptionLimit"}
+    if name == "keepers":
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+    return _plain_type(annotation, {})
+
+
+def _limit_type() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "A key's spending caps; each optional.",
+        "properties": {
+            name: {"type": "number", "description": LIMIT_DOCS[name]}
+            for name in LimitSettings.model_fields
+        },
+    }
+
+
+def _config() -> dict[str, Any]:
+    variables: dict[str, Any] = {}
+    for name, (environment, doc) in CONFIG_DOCS.items():
+        spec: dict[str, Any] = {
+            "type": "string",
+            "description": doc,
+            "defaultInfo": {"environment": [environment]},
+        }
+        if name == "apiKey":
+            spec["secret"] = True
+        variables[name] = spec
+    return variables
+
+
+def _function(
+    description: str, outputs: dict[str, Any], inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    function: dict[str, Any] = {"description": description, "outputs": outputs}
+    if inputs is not None:
+        function["inputs"] = inputs
+    return function
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The package schema (built once per process)."""
+    shared: dict[str, Any] = {f"{PACKAGE}:index:ConsumptionLimit": _limit_type()}
+    for model in (ApiKeyRecord, RateLimits, RateLimitLogEntry):
+        _object_type(model, shared)
+    record = dict(shared[f"{PACKAGE}:index:ApiKeyRecord"])
+    config = _config()
+    return {
+        "name": PACKAGE,
+        "displayName": "Venice AI",
+        "version": __version__,
+        "description": "Venice AI API keys as code: ordinary and wallet-made keys, their caps, "
+        "rotation, and the account's keys and limits.",
+        "keywords": ["pulumi", "venice", "ai", "api-keys", "category/utility"],
+        "license": "Apache-2.0",
+        "publisher": "pulumi-venice",
+        "config": {"variables": config},
+        "provider": {
+            "description": "A Venice account: its admin key and API. An explicit provider "
+            "manages another account's keys in the same stack.",
+            "inputProperties": config,
+            "properties": {"baseUrl": config["baseUrl"]},
+        },
+        "types": shared,
+        "resources": {
+            API_KEY: _resource(
+                KeySettings,
+                "A Venice API key, made with the account's ADMIN key. Its value is a secret "
+                "output; caps and policies change in place; the type and keepers replace it "
+                "(the new key first, then the old one is retired).",
+                OUTPUT_ONLY_FIELDS,
+            ),
+            WEB3_API_KEY: _resource(
+                Web3KeySettings,
+                "A Venice API key made with a wallet's signature (no admin key needed to "
+                "create it).",
+                OUTPUT_ONLY_FIELDS,
+            ),
+        },
+        "functions": {
+            GET_API_KEYS: _function(
+                "Every active key of the account (never a key's value).",
+                {
+                    "type": "object",
+                    "properties": {
+                        "keys": {
+                            "type": "array",
+                            "items": {"$ref": _ref(ApiKeyRecord)},
+                            "description": "The keys.",
+                        }
+                    },
+                    "required": ["keys"],
+                },
+            ),
+            GET_API_KEY: _function(
+                "One key of the account by its id.",
+                {key: value for key, value in record.items() if key != "description"},
+                {
+                    "type": "object",
+                    "properties": {"id": {"type": "string", "description": "The key's id."}},
+                    "required": ["id"],
+                },
+            ),
+            GET_RATE_LIMITS: _function(
+                "The admin key's tier, balances and per-model rate limits.",
+                {
+                    k: v
+                    for k, v in shared[f"{PACKAGE}:index:RateLimits"].items()
+                    if k != "description"
+                },
+            ),
+            GET_RATE_LIMIT_LOGS: _function(
+                "The account's last 50 rate-limit events, newest first.",
+                {
+                    "type": "object",
+                    "properties": {
+                        "entries": {
+                            "type": "array",
+                            "items": {"$ref": _ref(RateLimitLogEntry)},
+                            "description": "The events.",
+                        }
+                    },
+                    "required": ["entries"],
+                },
+            ),
+        },
+        "language": {
+            "python": {"packageName": "pulumi_venice_sdk", "respectSchemaVersion": True},
+            "nodejs": {"packageName": "@pulumi-venice/venice"},
+            "go": {"importBasePath": "example.com/pulumi-venice/sdk/go/venice"},
+        },
+    }
+
+
+def schema_json() -> str:
+    return json.dumps(schema(), indent=1)
