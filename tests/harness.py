@@ -56,14 +56,18 @@ class PulumiProject:
         admin_key: str,
         runtime_options: dict[str, Any] | None = None,
         stack: str = "e2e",
+        runtime: str = "python",
     ) -> None:
         self.dir = workdir / "project"
         self.backend = workdir / "backend"
         self.home = workdir / "pulumi-home"
         shutil.copytree(program, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
         self.backend.mkdir()
-        options = runtime_options or {"toolchain": "pip", "virtualenv": sys.prefix}
-        project = {"name": "venice-e2e", "runtime": {"name": "python", "options": options}}
+        if runtime_options is None and runtime == "python":
+            runtime_options = {"toolchain": "pip", "virtualenv": sys.prefix}
+        project = {"name": "venice-e2e", "runtime": {"name": runtime, "options": runtime_options}}
+        if runtime_options is None:
+            project["runtime"] = runtime
         (self.dir / "Pulumi.yaml").write_text(yaml.safe_dump(project), encoding="utf-8")
         inherited = {
             k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))
@@ -115,6 +119,17 @@ class PulumiProject:
                 f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
             )
         return done
+
+    def install_native_plugin(self) -> None:
+        """The native plugin `venice` in this project's plugin cache (as users install it)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "pulumi_venice.plugin", "--install"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
 
     def config(self, key: str, value: str, *, secret: bool = False) -> None:
         if secret:  # given on stdin, never on a command line

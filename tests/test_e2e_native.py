@@ -1,0 +1,253 @@
+"""End to end with the native plugin `venice` (python -m pulumi_venice.plugin
+--install) and the real CLI against the emulator: its schema, a Python program
+through the SDK generated from it, `pulumi import` (one key and a bulk file),
+and two Venice accounts in one stack."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pulumi_venice import VeniceClient
+from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest
+from pulumi_venice.plugin.schema import API_KEY
+
+from .harness import REPO, PulumiProject, managed, wallet_admin_key
+
+pytestmark = pytest.mark.e2e
+
+NATIVE = REPO / "tests" / "native"
+Factory = Callable[..., PulumiProject]
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def codegen_env(tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> dict[str, str]:
+    """An environment whose plugin cache holds the native plugin."""
+    home = tmp_path_factory.mktemp("native-home")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "VENICE_"))},
+        "PATH": os.pathsep.join(
+            [str(pulumi_cli), str(Path(sys.prefix) / "bin"), os.environ["PATH"]]
+        ),
+        "PULUMI_HOME": str(home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    run([sys.executable, "-m", "pulumi_venice.plugin", "--install"], env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def sdk_venv(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, str]) -> Path:
+    """A virtualenv of its own with pulumi and the Python SDK generated from the
+    plugin's schema (the project's venv is left alone: a second pulumi-* package
+    there would make every program ask for its plugin)."""
+    work = tmp_path_factory.mktemp("native-sdk")
+    run(
+        ["pulumi", "package", "gen-sdk", "venice", "--language", "python", "--out", "sdk"],
+        codegen_env,
+        work,
+    )
+    uv = str(Path(sys.prefix) / "bin" / "uv")
+    run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, "venv"], codegen_env, work)
+    version = importlib.metadata.version("pulumi")  # the engine's release, as in the project
+    run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            "venv/bin/python",
+            f"pulumi=={version}",
+            "./sdk/python",
+        ],
+        codegen_env,
+        work,
+    )
+    return work / "venv"
+
+
+def native_project(factory: Factory, program: str, venv: Path) -> PulumiProject:
+    project = factory(
+        NATIVE / program, runtime_options={"toolchain": "pip", "virtualenv": str(venv)}
+    )
+    project.install_native_plugin()
+    return project
+
+
+def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict[str, str]) -> None:
+    schema = json.loads(run(["pulumi", "package", "get-schema", "venice"], codegen_env))
+    assert schema["name"] == "venice"
+    for token in ("venice:index:ApiKey", "venice:index:Web3ApiKey"):
+        resource = schema["resources"][token]
+        assert resource["description"]
+        for kind in ("inputProperties", "properties"):
+            assert all(spec.get("description") for spec in resource[kind].values()), (token, kind)
+        assert resource["properties"]["apiKey"]["secret"] is True
+        assert resource["inputProperties"]["apiKeyType"]["replaceOnChanges"] is True
+        assert resource["inputProperties"]["keepers"]["replaceOnChanges"] is True
+        assert "replaceOnChanges" not in resource["inputProperties"]["description"]
+        assert resource["inputProperties"]["adminApiKey"]["secret"] is True
+    assert schema["resources"][API_KEY]["inputProperties"]["importApiKey"]["secret"] is True
+    assert schema["resources"]["venice:index:Web3ApiKey"]["inputProperties"]["walletPrivateKey"][
+        "secret"
+    ]
+    assert set(schema["functions"]) == {
+        "venice:index:getApiKeys",
+        "venice:index:getApiKey",
+        "venice:index:getRateLimits",
+        "venice:index:getRateLimitLogs",
+    }
+    assert all(f["description"] for f in schema["functions"].values())
+    config = schema["config"]["variables"]
+    assert config["apiKey"]["secret"] is True
+    assert config["apiKey"]["defaultInfo"]["environment"] == ["VENICE_API_KEY"]
+    assert all(v["description"] for v in config.values())
+    assert schema["provider"]["inputProperties"]["apiKey"]["secret"] is True
+    for token, spec in schema["types"].items():
+        assert all(p.get("description") for p in spec["properties"].values()), token
+
+
+def test_a_python_program_through_the_generated_sdk(
+    project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
+) -> None:
+    project = native_project(project_factory, "python", sdk_venv)
+    project.up()
+    first = project.outputs(show_secrets=True)
+    (key,) = managed(emulator)
+    assert key.id == first["key_id"] and key.secret == first["key_secret"]
+    assert key.consumption_limit["usd"] == 5.0 and key.limit_period == "MONTH"
+    assert project.outputs()["key_secret"] == "[secret]"
+    assert project.refresh().returncode == 0
+
+    project.config("test:usd", "7.5")  # an update in place: same key, same value
+    assert "~ 1 to update" in project.preview().stdout
+    project.up()
+    assert project.outputs(show_secrets=True) == first
+    assert managed(emulator)[0].consumption_limit["usd"] == 7.5
+
+    project.config("test:rotation", "2")  # a replacement: the new key first
+    assert "+-1 to replace" in project.preview().stdout
+    emulator.server.journal.clear()
+    project.up()
+    second = project.outputs(show_secrets=True)
+    assert second["key_id"] != first["key_id"]
+    calls = [(method, path.split("?")[0]) for method, path, _ in emulator.server.journal]
+    assert calls.index(("POST", "/api/v1/api_keys")) < calls.index(("DELETE", "/api/v1/api_keys"))
+    assert [k.id for k in managed(emulator)] == [second["key_id"]]
+
+    with VeniceClient(emulator.base_url, admin_key) as admin:  # deleted outside Pulumi
+        admin.delete_key(second["key_id"])
+    project.refresh()
+    assert project.resources("venice:index:ApiKey") == []
+    project.up()
+    third = project.outputs(show_secrets=True)
+    assert third["key_id"] not in (first["key_id"], second["key_id"])
+
+    project.config("test:description", "x" * 70)  # bad input: preview names the field
+    failed = project.preview(check=False)
+    assert failed.returncode != 0
+    assert (
+        "description" in failed.stdout + failed.stderr
+        and "at most 64" in failed.stdout + failed.stderr
+    )
+    assert managed(emulator)[0].id == third["key_id"]
+
+    project.config("test:description", "native python key")
+    project.destroy()
+    assert managed(emulator) == []
+    values = [first["key_secret"], second["key_secret"], third["key_secret"], admin_key]
+    project.assert_never_shown(values)
+    exported = project.export()
+    assert not [v for v in values if v in json.dumps(exported)]
+    assert not [v for v in values if v in project.backend_text()]
+
+
+def test_pulumi_import_adopts_keys_and_the_printed_code_has_no_diff(
+    project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
+) -> None:
+    with VeniceClient(emulator.base_url, admin_key) as admin:
+        made = [
+            admin.create_key(
+                CreateApiKeyRequest(
+                    api_key_type="INFERENCE",
+                    description=f"made outside {i}",
+                    consumption_limit=ConsumptionLimit(usd=3.0),
+                    limit_period="MONTH",
+                )
+            )
+            for i in range(3)
+        ]
+    project = native_project(project_factory, "python", sdk_venv)
+    (project.dir / "__main__.py").write_text(
+        "import pulumi\n", encoding="utf-8"
+    )  # no resources yet
+    code = project.dir / "imported.py"
+    done = project.pulumi(
+        "import", API_KEY, "adopted", made[0].id, "--yes", "--protect=false", "--out", str(code)
+    )
+    assert "1 imported" in done.stdout
+    (adopted,) = project.resources("venice:index:ApiKey")
+    assert adopted["id"] == made[0].id
+    assert adopted["outputs"].get("apiKey") is None  # Venice never gives a key's value again
+    assert adopted["inputs"]["description"] == "made outside 0"
+
+    bulk = project.dir / "resources.json"
+    bulk.write_text(
+        json.dumps(
+            {
+                "resources": [
+                    {"type": API_KEY, "name": f"bulk-{i}", "id": made[i].id} for i in (1, 2)
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    bulk_code = project.dir / "bulk.py"
+    done = project.pulumi(
+        "import", "--file", str(bulk), "--yes", "--protect=false", "--out", str(bulk_code)
+    )
+    assert "2 imported" in done.stdout
+
+    # The printed code is the program: it runs with no diff.
+    program = code.read_text() + "\n" + bulk_code.read_text().replace("import pulumi\n", "")
+    (project.dir / "__main__.py").write_text(program, encoding="utf-8")
+    preview = project.preview("--expect-no-changes")
+    assert "3 unchanged" in preview.stdout or "to update" not in preview.stdout
+    project.destroy()
+    assert managed(emulator) == []
+
+
+def test_two_accounts_in_one_stack(
+    project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
+) -> None:
+    other_admin = wallet_admin_key(emulator, "0x" + "4" * 64)  # an account of its own
+    project = native_project(project_factory, "accounts", sdk_venv)
+    project.config("test:baseUrl", emulator.base_url)
+    project.config("test:adminKeyA", admin_key, secret=True)
+    project.config("test:adminKeyB", other_admin, secret=True)
+    project.up()
+    out = project.outputs()
+    accounts = {k.id: k.account for k in emulator.server.backend.all_keys()}
+    assert accounts[out["key_a_id"]] != accounts[out["key_b_id"]]
+    assert out["key_a_id"] in out["seen_by_a"] and out["key_b_id"] not in out["seen_by_a"]
+    assert out["key_b_id"] in out["seen_by_b"] and out["key_a_id"] not in out["seen_by_b"]
+    project.destroy()
+    assert out["key_a_id"] not in {k.id for k in emulator.server.backend.all_keys()}
+    assert out["key_b_id"] not in {k.id for k in emulator.server.backend.all_keys()}
+    project.assert_never_shown([admin_key, other_admin])
