@@ -123,10 +123,11 @@ def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict
         assert all(p.get("description") for p in spec["properties"].values()), token
 
 
-def test_a_python_program_through_the_generated_sdk(
-    project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
-) -> None:
-    project = native_project(project_factory, "python", sdk_venv)
+def lifecycle(project: PulumiProject, emulator: EmulatorThread, admin_key: str) -> None:
+    """The life of a key, the same in every language: up, refresh, an update in
+    place, a replacement (the new key first), a key deleted outside then refresh
+    and up, a bad input failing preview with the field named, destroy leaving
+    nothing, and no key value, admin key or wallet key shown or stored in clear."""
     project.up()
     first = project.outputs(show_secrets=True)
     (key,) = managed(emulator)
@@ -135,13 +136,13 @@ def test_a_python_program_through_the_generated_sdk(
     assert project.outputs()["key_secret"] == "[secret]"
     assert project.refresh().returncode == 0
 
-    project.config("test:usd", "7.5")  # an update in place: same key, same value
+    project.config("venice-e2e:usd", "7.5")  # an update in place: same key, same value
     assert "~ 1 to update" in project.preview().stdout
     project.up()
     assert project.outputs(show_secrets=True) == first
     assert managed(emulator)[0].consumption_limit["usd"] == 7.5
 
-    project.config("test:rotation", "2")  # a replacement: the new key first
+    project.config("venice-e2e:rotation", "2")  # a replacement: the new key first
     assert "+-1 to replace" in project.preview().stdout
     emulator.server.journal.clear()
     project.up()
@@ -159,23 +160,33 @@ def test_a_python_program_through_the_generated_sdk(
     third = project.outputs(show_secrets=True)
     assert third["key_id"] not in (first["key_id"], second["key_id"])
 
-    project.config("test:description", "x" * 70)  # bad input: preview names the field
+    project.config("venice-e2e:description", "x" * 70)  # bad input: preview names the field
     failed = project.preview(check=False)
-    assert failed.returncode != 0
-    assert (
-        "description" in failed.stdout + failed.stderr
-        and "at most 64" in failed.stdout + failed.stderr
-    )
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "description" in said and "at most 64" in said
     assert managed(emulator)[0].id == third["key_id"]
 
-    project.config("test:description", "native python key")
+    project.config("venice-e2e:description", "native key")
     project.destroy()
     assert managed(emulator) == []
     values = [first["key_secret"], second["key_secret"], third["key_secret"], admin_key]
     project.assert_never_shown(values)
-    exported = project.export()
-    assert not [v for v in values if v in json.dumps(exported)]
+    assert not [v for v in values if v in json.dumps(project.export())]
     assert not [v for v in values if v in project.backend_text()]
+
+
+def test_a_python_program_through_the_generated_sdk(
+    project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
+) -> None:
+    lifecycle(native_project(project_factory, "python", sdk_venv), emulator, admin_key)
+
+
+def test_a_pulumi_yaml_program(
+    project_factory: Factory, emulator: EmulatorThread, admin_key: str
+) -> None:
+    project = project_factory(NATIVE / "yaml", runtime="yaml")
+    project.install_native_plugin()
+    lifecycle(project, emulator, admin_key)
 
 
 def test_pulumi_import_adopts_keys_and_the_printed_code_has_no_diff(

@@ -4,7 +4,7 @@ schema (`pulumi package gen-sdk venice --language python`)."""
 import pulumi
 import pulumi_venice_sdk as venice
 
-config = pulumi.Config("test")
+config = pulumi.Config()  # the project's: usd, rotation, description
 
 key = venice.ApiKey(
     "key",
