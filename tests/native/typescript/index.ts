@@ -1,0 +1,17 @@
+// A TypeScript program on the native plugin, through the SDK generated from its
+// schema (pulumi package gen-sdk venice --language nodejs, built with tsc into sdk/nodejs/bin).
+import * as pulumi from "@pulumi/pulumi";
+import * as venice from "./sdk/nodejs/bin";
+
+const config = new pulumi.Config();
+const key = new venice.ApiKey("key", {
+    apiKeyType: "INFERENCE",
+    description: config.get("description") ?? "native typescript key",
+    consumptionLimit: { usd: config.getNumber("usd") ?? 5, diem: 0 },
+    limitPeriod: "MONTH",
+    keepers: { rotation: config.get("rotation") ?? "1" },
+});
+
+export const key_id = key.id;
+export const key_secret = key.apiKey;
+export const last6 = key.last6Chars;
