@@ -6,6 +6,7 @@ no secret was ever shown), and the small helpers many tests share."""
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -471,3 +472,50 @@ class RotationStack:
             except AuthenticationError:
                 return False
         return True
+
+
+def run_checked(command: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    """Run a command; its standard output, or an AssertionError with what it said."""
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def plugin_env(cli_dir: Path, home: Path) -> dict[str, str]:
+    """An offline CLI environment whose plugin cache (PULUMI_HOME) holds the
+    native plugin `venice`, installed as users install it."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "VENICE_"))},
+        "PATH": os.pathsep.join(
+            [str(cli_dir), str(Path(sys.prefix) / "bin"), os.environ.get("PATH", "")]
+        ),
+        "PULUMI_HOME": str(home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--install"], env)
+    return env
+
+
+def native_python_sdk(work: Path, env: dict[str, str]) -> Path:
+    """A virtualenv of its own with pulumi and the Python SDK generated from the
+    plugin's schema (the project's venv is left alone: a second pulumi-* package
+    there would make every program ask for its plugin); its path."""
+    run_checked(
+        ["pulumi", "package", "gen-sdk", "venice", "--language", "python", "--out", "sdk"],
+        env,
+        work,
+    )
+    uv = str(Path(sys.prefix) / "bin" / "uv")
+    run_checked([uv, "venv", "--quiet", "--seed", "--python", sys.executable, "venv"], env, work)
+    version = importlib.metadata.version("pulumi")  # the engine's release, as in the project
+    run_checked(
+        [
+            *(uv, "pip", "install", "--quiet", "--python", "venv/bin/python"),
+            *(f"pulumi=={version}", "./sdk/python"),
+        ],
+        env,
+        work,
+    )
+    return work / "venv"

@@ -5,12 +5,8 @@ and two Venice accounts in one stack."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +17,15 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest
 from pulumi_venice.plugin.schema import API_KEY
 
-from .harness import REPO, PulumiProject, managed, wallet_admin_key
+from .harness import (
+    REPO,
+    PulumiProject,
+    managed,
+    native_python_sdk,
+    plugin_env,
+    run_checked,
+    wallet_admin_key,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,58 +33,19 @@ NATIVE = REPO / "tests" / "native"
 Factory = Callable[..., PulumiProject]
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
-    return done.stdout
+run = run_checked
 
 
 @pytest.fixture(scope="session")
 def codegen_env(tmp_path_factory: pytest.TempPathFactory, pulumi_cli: Path) -> dict[str, str]:
     """An environment whose plugin cache holds the native plugin."""
-    home = tmp_path_factory.mktemp("native-home")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "VENICE_"))},
-        "PATH": os.pathsep.join(
-            [str(pulumi_cli), str(Path(sys.prefix) / "bin"), os.environ["PATH"]]
-        ),
-        "PULUMI_HOME": str(home),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    }
-    run([sys.executable, "-m", "pulumi_venice.plugin", "--install"], env)
-    return env
+    return plugin_env(pulumi_cli, tmp_path_factory.mktemp("native-home"))
 
 
 @pytest.fixture(scope="session")
 def sdk_venv(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, str]) -> Path:
-    """A virtualenv of its own with pulumi and the Python SDK generated from the
-    plugin's schema (the project's venv is left alone: a second pulumi-* package
-    there would make every program ask for its plugin)."""
-    work = tmp_path_factory.mktemp("native-sdk")
-    run(
-        ["pulumi", "package", "gen-sdk", "venice", "--language", "python", "--out", "sdk"],
-        codegen_env,
-        work,
-    )
-    uv = str(Path(sys.prefix) / "bin" / "uv")
-    run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, "venv"], codegen_env, work)
-    version = importlib.metadata.version("pulumi")  # the engine's release, as in the project
-    run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            "venv/bin/python",
-            f"pulumi=={version}",
-            "./sdk/python",
-        ],
-        codegen_env,
-        work,
-    )
-    return work / "venv"
+    """A virtualenv with pulumi and the generated Python SDK."""
+    return native_python_sdk(tmp_path_factory.mktemp("native-sdk"), codegen_env)
 
 
 def fix_relative_imports(sdk: Path) -> None:
@@ -218,6 +183,24 @@ def test_a_typescript_program_through_the_generated_sdk(
     project = project_factory(NATIVE / "typescript", runtime="nodejs")
     for shared in ("node_modules", "sdk"):
         (project.dir / shared).symlink_to(typescript_env / shared)
+    project.install_native_plugin()
+    lifecycle(project, emulator, admin_key)
+
+
+def test_a_go_program_through_the_generated_sdk(
+    project_factory: Factory, codegen_env: dict[str, str], emulator: EmulatorThread, admin_key: str
+) -> None:
+    project = project_factory(NATIVE / "go", runtime="go")
+    # The SDK is a package of the program's module (its importBasePath,
+    # example.com/pulumi-venice/sdk/go/venice, is under the module's path).
+    run(
+        ["pulumi", "package", "gen-sdk", "venice", "--language", "go", "--out", "sdk"],
+        codegen_env,
+        project.dir,
+    )
+    go_env = {**codegen_env, "GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"}
+    run(["go", "mod", "tidy"], go_env, project.dir)
+    project.env.update({"GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"})
     project.install_native_plugin()
     lifecycle(project, emulator, admin_key)
 

@@ -1,0 +1,43 @@
+// A Go program on the native plugin, through the SDK generated from its schema.
+package main
+
+import (
+	"example.com/pulumi-venice/sdk/go/venice"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		conf := config.New(ctx, "")
+		usd := conf.GetFloat64("usd")
+		if usd == 0 {
+			usd = 5
+		}
+		description := conf.Get("description")
+		if description == "" {
+			description = "native go key"
+		}
+		rotation := conf.Get("rotation")
+		if rotation == "" {
+			rotation = "1"
+		}
+		key, err := venice.NewApiKey(ctx, "key", &venice.ApiKeyArgs{
+			ApiKeyType:  pulumi.String("INFERENCE"),
+			Description: pulumi.String(description),
+			ConsumptionLimit: &venice.ConsumptionLimitArgs{
+				Usd:  pulumi.Float64(usd),
+				Diem: pulumi.Float64(0),
+			},
+			LimitPeriod: pulumi.String("MONTH"),
+			Keepers:     pulumi.StringMap{"rotation": pulumi.String(rotation)},
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("key_id", key.ID())
+		ctx.Export("key_secret", key.ApiKey)
+		ctx.Export("last6", key.Last6Chars)
+		return nil
+	})
+}
