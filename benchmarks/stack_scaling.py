@@ -33,7 +33,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness import EmulatorProcess, PulumiProject, ensure_cli
+from tests.harness import (
+    EmulatorProcess,
+    PulumiProject,
+    ensure_cli,
+    native_python_sdk,
+    plugin_env,
+    run_checked,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,8 +61,9 @@ class ProviderMemory:
     """Peak resident memory of the dynamic-provider processes of one PULUMI_HOME,
     sampled from /proc while a command runs (VmHWM is the kernel's own peak)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, process: bytes = b"pulumi.dynamic") -> None:
         self._marker = f"PULUMI_HOME={home}".encode()
+        self._process = process  # what the provider's command line holds
         self.peak_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -66,7 +74,7 @@ class ProviderMemory:
                 if not proc.name.isdigit():
                     continue
                 with contextlib.suppress(OSError):
-                    if b"pulumi.dynamic" not in (proc / "cmdline").read_bytes():
+                    if self._process not in (proc / "cmdline").read_bytes():
                         continue
                     if self._marker not in (proc / "environ").read_bytes().split(b"\0"):
                         continue
@@ -88,17 +96,24 @@ def api_requests(emulator: EmulatorProcess) -> int:
     return count
 
 
-def run_command(project: PulumiProject, emulator: EmulatorProcess, command: str) -> Run:
-    action: Callable[[], object] = {
+def run_command(
+    project: PulumiProject,
+    emulator: EmulatorProcess,
+    command: str,
+    *args: str,
+    process: bytes = b"pulumi.dynamic",
+) -> Run:
+    action: Callable[..., object] = {
         "up": project.up,
+        "update": project.up,
         "preview": project.preview,
         "refresh": project.refresh,
         "destroy": project.destroy,
     }[command]
     before = api_requests(emulator)
-    with ProviderMemory(project.home) as memory:
+    with ProviderMemory(project.home, process) as memory:
         started = time.perf_counter()
-        action()
+        action(*args)
         seconds = time.perf_counter() - started
     return Run(seconds, api_requests(emulator) - before, memory.peak_kb / 1024)
 
@@ -151,6 +166,112 @@ def scaling(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> No
                     f"| {run.peak_rss_mb:.0f} |",
                     flush=True,
                 )
+
+
+PLUGIN_COMMANDS = ("up", "update", "refresh", "destroy")
+PLUGIN_PARALLEL = 32
+
+
+def plugin_vs_dynamic(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> None:
+    """The native plugin beside the dynamic provider, in the same run: up, an
+    update of every key (its USD cap), refresh and destroy, with the engine's
+    checkpoints and without (PULUMI_SKIP_CHECKPOINTS=true). The plugin runs with
+    ``--parallel 32`` (its calls are concurrent up to 64); the dynamic provider's
+    server does 4 at once whatever the engine asks."""
+    env = plugin_env(cli, workdir / "plugin-home")
+    venv = native_python_sdk(Path(tempfile.mkdtemp(dir=workdir)), env)
+    latency = latency_ms / 1000
+    admin_key = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(12)
+    unlimited = ("--rate-limit", "1000000", "--rate-window", "1", "--max-active-keys", "100000")
+    print(f"\n## Native plugin beside the dynamic provider, emulator latency {latency_ms:.0f} ms\n")
+    print(
+        "| N | command | checkpoints | dynamic s | plugin s | plugin / dynamic "
+        "| dynamic / bound | plugin / bound | plugin peak RSS MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for checkpoints in (True, False):
+        extra = {} if checkpoints else {"PULUMI_SKIP_CHECKPOINTS": "true"}
+        results: dict[tuple[str, int, str], Run] = {}
+        fixed: dict[tuple[str, str], float] = {}
+        for provider in ("dynamic", "plugin"):
+            native = provider == "plugin"
+            with EmulatorProcess(
+                "--admin-key", admin_key, "--latency-ms", str(latency_ms), *unlimited
+            ) as emulator:
+                folder = Path(tempfile.mkdtemp(dir=workdir))
+                project = PulumiProject(
+                    folder,
+                    cli,
+                    PROGRAM.with_name("stack_program_native") if native else PROGRAM,
+                    base_url=emulator.base_url,
+                    admin_key=admin_key,
+                    stack="bench",
+                    runtime_options={"toolchain": "pip", "virtualenv": str(venv)}
+                    if native
+                    else None,
+                )
+                project.env.update({**PULUMI_ENV, **extra})
+                if native:
+                    project.install_native_plugin()
+                args = ("--parallel", str(PLUGIN_PARALLEL)) if native else ()
+                process = b"resource-venice" if native else b"pulumi.dynamic"
+                try:
+                    project.config("bench:count", "0")
+                    for command in PLUGIN_COMMANDS:
+                        fixed[(provider, command)] = run_command(
+                            project, emulator, command, *args, process=process
+                        ).seconds
+                    for size in sizes:
+                        project.config("bench:count", str(size))
+                        project.config("bench:usd", "5")
+                        for command in PLUGIN_COMMANDS:
+                            if command == "update":
+                                project.config("bench:usd", "6")
+                            results[(provider, size, command)] = run_command(
+                                project, emulator, command, *args, process=process
+                            )
+                finally:
+                    project.kill_leftover_processes()
+        for size in sizes:
+            for command in PLUGIN_COMMANDS:
+                dynamic = results[("dynamic", size, command)]
+                plugin = results[("plugin", size, command)]
+                dynamic_bound = fixed[("dynamic", command)] + size * latency / WORKERS
+                plugin_bound = fixed[("plugin", command)] + size * latency / PLUGIN_PARALLEL
+                print(
+                    f"| {size} | {command} | {'on' if checkpoints else 'skipped'} "
+                    f"| {dynamic.seconds:.2f} | {plugin.seconds:.2f} "
+                    f"| {plugin.seconds / dynamic.seconds:.2f} "
+                    f"| {dynamic.seconds / dynamic_bound:.2f} "
+                    f"| {plugin.seconds / plugin_bound:.2f} | {plugin.peak_rss_mb:.0f} |",
+                    flush=True,
+                )
+    plugin_startup(env)
+
+
+def plugin_startup(env: dict[str, str], repeat: int = 5) -> None:
+    """The plugin process's start-up: from launch to its gRPC port (median)."""
+    folder = Path(
+        run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--path"], env).strip()
+    )
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with subprocess.Popen(
+            [sys.executable, str(folder), "127.0.0.1:1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        ) as server:
+            assert server.stdout is not None
+            server.stdout.readline()
+            samples.append((time.perf_counter() - started) * 1000)
+            server.kill()
+    samples.sort()
+    print(
+        f"\nplugin start-up (launch to its gRPC port, median of {repeat}): "
+        f"{samples[len(samples) // 2]:.0f} ms"
+    )
 
 
 def plain_httpx(sizes: list[int], latency_ms: float) -> None:
@@ -278,7 +399,12 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="environment for the CLI, e.g. PULUMI_SKIP_CHECKPOINTS=true to see the engine's share",
     )
-    parser.add_argument("--skip", default="", help="parts to skip: scaling,httpx,rate,startup")
+    parser.add_argument(
+        "--skip", default="", help="parts to skip: scaling,httpx,rate,startup,plugin"
+    )
+    parser.add_argument(
+        "--plugin-sizes", default="100,500", help="N for the plugin beside the dynamic provider"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     skip = set(args.skip.split(","))
@@ -298,6 +424,9 @@ def main() -> None:
             plain_httpx(sizes, args.latency_ms)
         if "rate" not in skip:
             rate_limited_creation(cli, workdir, args.rate_keys, args.rate_limit, args.rate_window)
+        if "plugin" not in skip:
+            plugin_sizes = [int(s) for s in args.plugin_sizes.split(",")]
+            plugin_vs_dynamic(cli, workdir, plugin_sizes, args.latency_ms)
 
 
 if __name__ == "__main__":
