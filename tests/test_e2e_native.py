@@ -286,3 +286,27 @@ def test_two_accounts_in_one_stack(
     assert out["key_a_id"] not in {k.id for k in emulator.server.backend.all_keys()}
     assert out["key_b_id"] not in {k.id for k in emulator.server.backend.all_keys()}
     project.assert_never_shown([admin_key, other_admin])
+
+
+def test_a_wallet_key_never_shows_the_wallet_key(
+    project_factory: Factory, emulator: EmulatorThread, admin_key: str
+) -> None:
+    private_key = "0x" + "5" * 64
+    project = project_factory(NATIVE / "yaml_web3", runtime="yaml")
+    project.install_native_plugin()
+    # The wallet's ADMIN key manages itself: no admin key of another account.
+    project.pulumi("config", "rm", "venice:apiKey")
+    project.config("venice-e2e:walletKey", private_key, secret=True)
+    project.up()
+    out = project.outputs(show_secrets=True)
+    stored = {k.id: k for k in emulator.server.backend.all_keys()}[out["key_id"]]
+    assert stored.secret == out["key_secret"] and stored.api_key_type == "ADMIN"
+    assert stored.account.lower() == out["address"].lower()  # the wallet's own account
+    project.refresh()
+    project.destroy()
+    assert out["key_id"] not in {k.id for k in emulator.server.backend.all_keys()}
+    hidden = [private_key, private_key.removeprefix("0x"), out["key_secret"], admin_key]
+    project.assert_never_shown(hidden)
+    assert not [v for v in hidden if v in json.dumps(project.export())]
+    assert not [v for v in hidden if v in project.backend_text()]
+
