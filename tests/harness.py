@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -123,14 +124,7 @@ class PulumiProject:
 
     def install_native_plugin(self) -> None:
         """The native plugin `venice` in this project's plugin cache (as users install it)."""
-        done = subprocess.run(
-            [sys.executable, "-m", "pulumi_venice.plugin", "--install"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+        install_native_plugin(self.env)
 
     def config(self, key: str, value: str, *, secret: bool = False) -> None:
         if secret:  # given on stdin, never on a command line
@@ -494,8 +488,21 @@ def plugin_env(cli_dir: Path, home: Path) -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
-    run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--install"], env)
+    install_native_plugin(env)
     return env
+
+
+def install_native_plugin(env: dict[str, str]) -> None:
+    """``python -m pulumi_venice.plugin --install`` into env's PULUMI_HOME."""
+    run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--install"], env)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def native_python_sdk(work: Path, env: dict[str, str]) -> Path:

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .harness import free_port
+
 ROLE = "pulumi"
 DATABASE = "pulumi"
 
@@ -36,20 +38,13 @@ def server_programs() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class PostgresServer:
     """One PostgreSQL cluster, started and stopped by the tests."""
 
     def __init__(self, programs: Path) -> None:
         self.programs = programs
         self.folder = Path(tempfile.mkdtemp(prefix="venice-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.user: str | None = None
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             self.user = "postgres" if _user_exists("postgres") else "nobody"

@@ -309,4 +309,3 @@ def test_a_wallet_key_never_shows_the_wallet_key(
     project.assert_never_shown(hidden)
     assert not [v for v in hidden if v in json.dumps(project.export())]
     assert not [v for v in hidden if v in project.backend_text()]
-

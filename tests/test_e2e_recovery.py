@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,11 @@ from typing import Any
 
 import pytest
 
-from .harness import REPO, EmulatorProcess, PulumiProject
+from .harness import REPO, EmulatorProcess, PulumiProject, free_port
 
 pytestmark = pytest.mark.e2e
 
 CONFIGURABLE = REPO / "tests" / "programs" / "configurable"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RestartableEmulator:
