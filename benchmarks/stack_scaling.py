@@ -168,7 +168,7 @@ def scaling(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> No
                 )
 
 
-PLUGIN_COMMANDS = ("up", "update", "refresh", "destroy")
+PLUGIN_COMMANDS = ("up", "preview", "update", "refresh", "destroy")
 PLUGIN_PARALLEL = 32
 
 
@@ -225,6 +225,8 @@ def plugin_vs_dynamic(cli: Path, workdir: Path, sizes: list[int], latency_ms: fl
                         project.config("bench:count", str(size))
                         project.config("bench:usd", "5")
                         for command in PLUGIN_COMMANDS:
+                            if command == "preview":  # the engine and program alone
+                                project.config("bench:usd", "6")
                             if command == "update":
                                 project.config("bench:usd", "6")
                             results[(provider, size, command)] = run_command(
