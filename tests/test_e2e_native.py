@@ -309,3 +309,16 @@ def test_a_wallet_key_never_shows_the_wallet_key(
     project.assert_never_shown(hidden)
     assert not [v for v in hidden if v in json.dumps(project.export())]
     assert not [v for v in hidden if v in project.backend_text()]
+
+
+def test_a_bad_provider_setting_fails_preview_clearly(
+    project_factory: Factory, emulator: EmulatorThread
+) -> None:
+    project = project_factory(NATIVE / "yaml_bad_provider", runtime="yaml")
+    project.install_native_plugin()
+    failed = project.preview(check=False)
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "The Venice base URL must be an http(s) URL" in said
+    assert managed(emulator) == []
+

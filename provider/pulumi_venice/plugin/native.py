@@ -44,8 +44,9 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..client import VeniceClient
-from ..config import CONFIG_KEYS
-from ..inputs import SECRET_INPUTS, engine_failures
+from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
+from ..errors import ConfigurationError
+from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
 from ..lifecycle import SECRET_OUTPUTS, KeyLifecycle
 from ..web3_lifecycle import Web3KeyLifecycle
 from .schema import (
@@ -60,6 +61,8 @@ from .schema import (
 from .values import camel, plain, plain_value, property_value, wire
 
 MAX_CONCURRENT_CALLS: Final = 64
+# Inputs the engine gives every provider, beside the package's own.
+ENGINE_INPUTS: Final = frozenset({"version", "pluginDownloadURL"})
 SECRETS: Final = frozenset(SECRET_INPUTS) | frozenset(SECRET_OUTPUTS)
 T = TypeVar("T")
 Function = Callable[[VeniceClient, Mapping[str, Any]], dict[str, Any]]
@@ -101,7 +104,17 @@ class VeniceProvider(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def check_config(self, request: CheckRequest) -> CheckResponse:
-        return CheckResponse(inputs=dict(request.new_inputs), failures=[])
+        """The provider's inputs, checked at preview: unknown names (with the
+        likely one) and bad values, each in a sentence that shows no value."""
+        given = {k: plain_value(v) for k, v in request.new_inputs.items() if k not in ENGINE_INPUTS}
+        failures = [
+            CheckFailure("", text) for text in unknown_settings(f"venice:{k}" for k in given)
+        ]
+        try:
+            resolve_settings({k: v for k, v in _config(given, {}).items() if v != UNKNOWN})
+        except ConfigurationError as error:
+            failures.append(CheckFailure("", str(error)))
+        return CheckResponse(inputs=dict(request.new_inputs), failures=failures)
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
         olds = {k: plain_value(v) for k, v in request.old_state.items()}
@@ -113,13 +126,7 @@ class VeniceProvider(Provider):
         """``apiKey``, ``baseUrl`` and the timeouts, from the provider's inputs
         (or ``venice:*`` config); the environment fills what they lack."""
         given = {k: plain_value(v) for k, v in request.args.items()}
-        config: dict[str, Any] = {}
-        for key in CONFIG_KEYS:
-            name = key.split(":", 1)[1]
-            value = given.get(name, request.variables.get(f"venice:config:{name}"))
-            if isinstance(value, float):
-                value = f"{value:g}"
-            config[key] = value
+        config = _config(given, request.variables)
         for lifecycle in self._lifecycles.values():
             await self._run(lifecycle.configure, config)
         return ConfigureResponse(accept_secrets=True, supports_preview=False)
@@ -194,3 +201,14 @@ class VeniceProvider(Provider):
         return InvokeResponse(
             return_value={k: property_value(v) for k, v in result.items()}, failures=[]
         )
+
+
+def _config(given: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, Any]:
+    """The core's ``venice:*`` settings from the provider's inputs (numbers as
+    text, as stack config gives them), else its config variables."""
+    config: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        name = key.split(":", 1)[1]
+        value = given.get(name, variables.get(f"venice:config:{name}"))
+        config[key] = f"{value:g}" if isinstance(value, float) else value
+    return config
