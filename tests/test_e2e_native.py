@@ -321,4 +321,3 @@ def test_a_bad_provider_setting_fails_preview_clearly(
     assert failed.returncode != 0
     assert "The Venice base URL must be an http(s) URL" in said
     assert managed(emulator) == []
-
