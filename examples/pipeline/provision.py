@@ -144,13 +144,18 @@ def _stale_lock(error: auto.CommandError) -> bool | None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether a process runs; a zombie (killed, not yet reaped) does not."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
         return True
-    return True
+    return state not in ("Z", "X")
 
 
 def _first_error(error: auto.CommandError) -> str:
