@@ -186,6 +186,16 @@ class PulumiProject:
                 assert secret not in text, f"a secret appears in plain text in {where}"
 
 
+def key_works(base_url: str, secret: str) -> bool:
+    """Whether Venice (the emulator) accepts this key value: a call any key may make."""
+    with VeniceClient(base_url, secret) as own:
+        try:
+            own.rate_limits()
+        except AuthenticationError:
+            return False
+    return True
+
+
 def kill_processes_of(pulumi_home: Path) -> None:
     """SIGKILL every process running with this PULUMI_HOME in its environment."""
     marker = f"PULUMI_HOME={pulumi_home}".encode()
@@ -460,12 +470,7 @@ class RotationStack:
         return self.key_file.read_text(encoding="utf-8")
 
     def works(self, secret: str) -> bool:
-        with VeniceClient(self.emulator.base_url, secret) as own:
-            try:
-                own.rate_limits()
-            except AuthenticationError:
-                return False
-        return True
+        return key_works(self.emulator.base_url, secret)
 
 
 def run_checked(command: list[str], env: dict[str, str], cwd: Path | None = None) -> str:

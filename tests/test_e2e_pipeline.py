@@ -18,11 +18,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from pulumi_venice import AuthenticationError, VeniceClient
 from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
 
-from .harness import Pipeline, managed
+from .harness import Pipeline, key_works, managed
 from .postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
@@ -43,15 +42,6 @@ def by_tenant(emulator: EmulatorThread) -> dict[str, Any]:
     }
 
 
-def works(emulator: EmulatorThread, value: str) -> bool:
-    with VeniceClient(emulator.base_url, value) as own:
-        try:
-            own.rate_limits()
-        except AuthenticationError:
-            return False
-    return True
-
-
 def assert_converged(
     emulator: EmulatorThread, pipeline: Pipeline, stack: str, wanted: Tenants
 ) -> None:
@@ -65,7 +55,9 @@ def assert_converged(
         assert key.consumption_limit["usd"] == tenant["usd"]
         value = pipeline.key_value(stack, tenant["name"])
         assert value == key.secret
-    assert all(works(emulator, pipeline.key_value(stack, t["name"])) for t in wanted[:3])
+    assert all(
+        key_works(emulator.base_url, pipeline.key_value(stack, t["name"])) for t in wanted[:3]
+    )
     files = {p.name for p in (pipeline.secrets_dir / stack).glob("*.key")}
     assert files == {f"{t['name']}.key" for t in wanted}
     assert all(

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
+from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.inputs import UNKNOWN, check_inputs
 from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
+
+from .harness import key_works
 
 Jump = Callable[[str], None]
 
@@ -68,12 +70,7 @@ def secret(props: dict[str, Any]) -> str:
 
 
 def works(emulator: EmulatorThread, key_secret: str) -> bool:
-    with VeniceClient(emulator.base_url, key_secret) as own:
-        try:
-            own.rate_limits()
-        except AuthenticationError:
-            return False
-    return True
+    return key_works(emulator.base_url, key_secret)
 
 
 # -- check --------------------------------------------------------------------

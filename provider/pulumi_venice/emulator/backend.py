@@ -529,17 +529,18 @@ class Backend:
                     code=RATE_LIMIT_EXCEEDED,
                     headers=admission.headers,
                 )
-            self._charge(key, model, reply, payment.currency, now)
+            left = self._charge(key, model, reply, payment.currency, now)
             headers = {
                 **admission.headers,
-                "x-venice-balance-usd": decimal_text(self.balances(key.account)["usd"]),
-                "x-venice-balance-diem": decimal_text(self.balances(key.account)["diem"]),
+                "x-venice-balance-usd": decimal_text(left["usd"]),
+                "x-venice-balance-diem": decimal_text(left["diem"]),
             }
             return request, reply, headers
 
     def _charge(
         self, key: StoredKey, model: ModelSpec, reply: Reply, currency: Currency, now: datetime
-    ) -> None:
+    ) -> dict[Currency, float]:
+        """Charge the call to the key and the account; the account's balances after it."""
         cost = model.cost(reply.prompt_tokens, reply.completion_tokens, currency)
         day = key.spend.setdefault(now.strftime("%Y-%m-%d"), {"usd": 0.0, "diem": 0.0})
         day[currency] = day.get(currency, 0.0) + cost
@@ -547,6 +548,7 @@ class Backend:
         balances[currency] = max(0.0, balances[currency] - cost)
         self._balances[key.account] = balances
         self._save()
+        return balances
 
     def usage(self, key_id: str | None = None) -> list[dict[str, Any]]:
         """A test aid: each key's spending in its period, this week and in all."""
