@@ -33,6 +33,7 @@ from pathlib import Path
 
 import httpx
 
+from pulumi_venice.plugin import LAUNCHER
 from tests.harness import (
     EmulatorProcess,
     PulumiProject,
@@ -260,7 +261,7 @@ def plugin_startup(env: dict[str, str], repeat: int = 5) -> None:
     for _ in range(repeat):
         started = time.perf_counter()
         with subprocess.Popen(
-            [sys.executable, str(folder), "127.0.0.1:1"],
+            [str(folder / LAUNCHER), "127.0.0.1:1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -8,9 +8,12 @@ instance (the default one, or an explicit ``venice.Provider`` with its own
 admin key) is a process of its own with its own configuration, so one stack
 can manage the keys of several Venice accounts.
 
-The core is synchronous (httpx with retries); each call runs in a worker
-thread, so the engine's ``--parallel`` sets how many run at once (up to
-:data:`MAX_CONCURRENT_CALLS`). No message carries a secret.
+The core is synchronous (httpx with retries); each call that reaches Venice
+runs in a worker thread, so the engine's ``--parallel`` sets how many run at
+once (up to :data:`MAX_CONCURRENT_CALLS`). ``check`` and ``diff`` never call
+Venice (microseconds of work each) and run on the event loop itself: a trip
+through the thread pool would cost more than the work. No message carries a
+secret.
 """
 
 from __future__ import annotations
@@ -135,7 +138,7 @@ class VeniceProvider(Provider):
 
     async def check(self, request: CheckRequest) -> CheckResponse:
         lifecycle = self._lifecycle(request.type)
-        inputs, failures = await self._run(lifecycle.check, plain(request.new_inputs))
+        inputs, failures = lifecycle.check(plain(request.new_inputs))
         return CheckResponse(
             inputs=wire(inputs, SECRETS),
             failures=[
@@ -146,8 +149,8 @@ class VeniceProvider(Provider):
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
         lifecycle = self._lifecycle(request.type)
-        diff = await self._run(
-            lifecycle.diff, request.resource_id, plain(request.old_state), plain(request.new_inputs)
+        diff = lifecycle.diff(
+            request.resource_id, plain(request.old_state), plain(request.new_inputs)
         )
         # The new key is always made before the old one is retired.
         return DiffResponse(

@@ -1,5 +1,6 @@
-"""Serve the native provider over gRPC (run by the engine, through the
-plugin directory's ``__main__.py``): the first line printed is its port."""
+"""Serve the native provider over gRPC: the engine runs this module through
+the plugin folder's ``pulumi-resource-venice``; the first line printed is
+the port."""
 
 from __future__ import annotations
 
@@ -13,3 +14,7 @@ from .native import VeniceProvider
 
 def serve() -> None:
     main(sys.argv[1:], __version__, VeniceProvider())
+
+
+if __name__ == "__main__":
+    serve()

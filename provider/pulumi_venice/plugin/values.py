@@ -11,6 +11,7 @@ UNKNOWN. Numbers are floats on the wire (Pulumi has no integers).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,12 +23,14 @@ from ..inputs import UNKNOWN
 _UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@functools.cache  # a few dozen names, each translated on every call
 def camel(name: str) -> str:
     """``api_key_type`` -> ``apiKeyType`` (``last6_chars`` -> ``last6Chars``)."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+@functools.cache
 def snake(name: str) -> str:
     """``apiKeyType`` -> ``api_key_type`` (the inverse of :func:`camel`)."""
     return _UPPER.sub(r"_\1", name).lower()
