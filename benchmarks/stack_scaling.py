@@ -171,84 +171,174 @@ def scaling(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> No
 
 PLUGIN_COMMANDS = ("up", "preview", "update", "refresh", "destroy")
 PLUGIN_PARALLEL = 32
+DOORS = ("dynamic", "plugin", "plugin-yaml")
 
 
-def plugin_vs_dynamic(cli: Path, workdir: Path, sizes: list[int], latency_ms: float) -> None:
-    """The native plugin beside the dynamic provider, in the same run: up, an
-    update of every key (its USD cap), refresh and destroy, with the engine's
-    checkpoints and without (PULUMI_SKIP_CHECKPOINTS=true). The plugin runs with
-    ``--parallel 32`` (its calls are concurrent up to 64); the dynamic provider's
-    server does 4 at once whatever the engine asks."""
+def yaml_program(size: int) -> str:
+    """The benchmark's stack as a Pulumi YAML program on the plugin: ``size``
+    keys (YAML has no loops, so each is written out), ``usd`` their USD cap."""
+    lines = ["configuration:", "  usd:", "    type: Number", "    default: 5"]
+    lines += ["resources:"] if size else ["resources: {}"]
+    for index in range(size):
+        lines += [
+            f"  key-{index}:",
+            "    type: venice:index:ApiKey",
+            "    properties:",
+            "      apiKeyType: INFERENCE",
+            f"      description: benchmark key {index}",
+            "      consumptionLimit:",
+            "        usd: ${usd}",
+        ]
+    lines += ["outputs:", f"  count: {size}"]
+    return "\n".join(lines) + "\n"
+
+
+def door_project(
+    door: str, workdir: Path, cli: Path, base_url: str, admin_key: str, venv: Path
+) -> PulumiProject:
+    """A fresh stack for one door: the dynamic provider and the plugin run the
+    same Python program (the plugin's through its generated SDK);
+    ``plugin-yaml`` is the same keys as a Pulumi YAML program."""
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    if door == "plugin-yaml":
+        empty = folder / "yaml-program"
+        empty.mkdir()
+        (empty / "Main.yaml").write_text(yaml_program(0), encoding="utf-8")
+        project = PulumiProject(
+            folder,
+            cli,
+            empty,
+            base_url=base_url,
+            admin_key=admin_key,
+            stack="bench",
+            runtime="yaml",
+        )
+    else:
+        native = door == "plugin"
+        project = PulumiProject(
+            folder,
+            cli,
+            PROGRAM.with_name("stack_program_native") if native else PROGRAM,
+            base_url=base_url,
+            admin_key=admin_key,
+            stack="bench",
+            runtime_options={"toolchain": "pip", "virtualenv": str(venv)} if native else None,
+        )
+    if door != "dynamic":
+        project.install_native_plugin()
+    return project
+
+
+def set_size(project: PulumiProject, door: str, size: int, usd: str) -> None:
+    """``size`` keys with a USD cap of ``usd`` at the next command."""
+    if door == "plugin-yaml":
+        (project.dir / "Main.yaml").write_text(yaml_program(size), encoding="utf-8")
+        project.config("usd", usd)
+    else:
+        project.config("bench:count", str(size))
+        project.config("bench:usd", usd)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def plugin_vs_dynamic(
+    cli: Path,
+    workdir: Path,
+    sizes: list[int],
+    latency_ms: float,
+    repeat: int,
+    checkpoint_modes: list[str],
+) -> None:
+    """The native plugin beside the dynamic provider, in the same run: up,
+    preview and update of every key (its USD cap), refresh and destroy; each
+    cycle ``repeat`` times (medians printed), with the engine's checkpoints
+    ("on") and without ("skipped": PULUMI_SKIP_CHECKPOINTS=true). Three doors:
+    the dynamic provider and the plugin under the same Python program, and the
+    plugin under the same keys as a YAML program (no Python SDK in the
+    program). The plugin runs with ``--parallel 32`` (its calls are concurrent
+    up to 64); the dynamic provider's server does 4 at once whatever the
+    engine asks."""
     env = plugin_env(cli, workdir / "plugin-home")
     venv = native_python_sdk(Path(tempfile.mkdtemp(dir=workdir)), env)
     latency = latency_ms / 1000
     admin_key = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(12)
     unlimited = ("--rate-limit", "1000000", "--rate-window", "1", "--max-active-keys", "100000")
-    print(f"\n## Native plugin beside the dynamic provider, emulator latency {latency_ms:.0f} ms\n")
     print(
-        "| N | command | checkpoints | dynamic s | plugin s | plugin / dynamic "
-        "| dynamic / bound | plugin / bound | plugin peak RSS MB |"
+        f"\n## Native plugin beside the dynamic provider, emulator latency {latency_ms:.0f} ms, "
+        f"median of {repeat}\n"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for checkpoints in (True, False):
-        extra = {} if checkpoints else {"PULUMI_SKIP_CHECKPOINTS": "true"}
-        results: dict[tuple[str, int, str], Run] = {}
+    print(
+        "| N | command | checkpoints | dynamic s | plugin s | plugin, YAML s "
+        "| dynamic / plugin | dynamic / plugin, YAML | dynamic / bound | plugin / bound "
+        "| plugin, YAML / bound | plugin peak RSS MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for mode in checkpoint_modes:
+        extra = {} if mode == "on" else {"PULUMI_SKIP_CHECKPOINTS": "true"}
+        runs: dict[tuple[str, int, str], list[Run]] = {}
         fixed: dict[tuple[str, str], float] = {}
-        for provider in ("dynamic", "plugin"):
-            native = provider == "plugin"
+        for door in DOORS:
+            native = door != "dynamic"
             with EmulatorProcess(
                 "--admin-key", admin_key, "--latency-ms", str(latency_ms), *unlimited
             ) as emulator:
-                folder = Path(tempfile.mkdtemp(dir=workdir))
-                project = PulumiProject(
-                    folder,
-                    cli,
-                    PROGRAM.with_name("stack_program_native") if native else PROGRAM,
-                    base_url=emulator.base_url,
-                    admin_key=admin_key,
-                    stack="bench",
-                    runtime_options={"toolchain": "pip", "virtualenv": str(venv)}
-                    if native
-                    else None,
-                )
+                project = door_project(door, workdir, cli, emulator.base_url, admin_key, venv)
                 project.env.update({**PULUMI_ENV, **extra})
-                if native:
-                    project.install_native_plugin()
                 args = ("--parallel", str(PLUGIN_PARALLEL)) if native else ()
-                process = b"resource-venice" if native else b"pulumi.dynamic"
+                process = b"plugin.serve" if native else b"pulumi.dynamic"
                 try:
-                    project.config("bench:count", "0")
+                    set_size(project, door, 0, "5")
                     for command in PLUGIN_COMMANDS:
-                        fixed[(provider, command)] = run_command(
+                        fixed[(door, command)] = run_command(
                             project, emulator, command, *args, process=process
                         ).seconds
                     for size in sizes:
-                        project.config("bench:count", str(size))
-                        project.config("bench:usd", "5")
-                        for command in PLUGIN_COMMANDS:
-                            if command == "preview":  # the engine and program alone
-                                project.config("bench:usd", "6")
-                            if command == "update":
-                                project.config("bench:usd", "6")
-                            results[(provider, size, command)] = run_command(
-                                project, emulator, command, *args, process=process
-                            )
+                        for _ in range(repeat):
+                            set_size(project, door, size, "5")
+                            for command in PLUGIN_COMMANDS:
+                                if command == "preview":  # 6: the engine and program alone
+                                    set_size(project, door, size, "6")
+                                runs.setdefault((door, size, command), []).append(
+                                    run_command(project, emulator, command, *args, process=process)
+                                )
                 finally:
                     project.kill_leftover_processes()
         for size in sizes:
             for command in PLUGIN_COMMANDS:
-                dynamic = results[("dynamic", size, command)]
-                plugin = results[("plugin", size, command)]
-                dynamic_bound = fixed[("dynamic", command)] + size * latency / WORKERS
-                plugin_bound = fixed[("plugin", command)] + size * latency / PLUGIN_PARALLEL
+                seconds = {
+                    door: median([run.seconds for run in runs[(door, size, command)]])
+                    for door in DOORS
+                }
+                bound = {
+                    door: fixed[(door, command)]
+                    + size * latency / (PLUGIN_PARALLEL if door != "dynamic" else WORKERS)
+                    for door in DOORS
+                }
+                peak = max(
+                    run.peak_rss_mb
+                    for door in ("plugin", "plugin-yaml")
+                    for run in runs[(door, size, command)]
+                )
                 print(
-                    f"| {size} | {command} | {'on' if checkpoints else 'skipped'} "
-                    f"| {dynamic.seconds:.2f} | {plugin.seconds:.2f} "
-                    f"| {plugin.seconds / dynamic.seconds:.2f} "
-                    f"| {dynamic.seconds / dynamic_bound:.2f} "
-                    f"| {plugin.seconds / plugin_bound:.2f} | {plugin.peak_rss_mb:.0f} |",
+                    f"| {size} | {command} | {mode} "
+                    + "".join(f"| {seconds[door]:.2f} " for door in DOORS)
+                    + f"| {seconds['dynamic'] / seconds['plugin']:.2f} "
+                    f"| {seconds['dynamic'] / seconds['plugin-yaml']:.2f} "
+                    + "".join(f"| {seconds[door] / bound[door]:.2f} " for door in DOORS)
+                    + f"| {peak:.0f} |",
                     flush=True,
                 )
+                if repeat > 1:
+                    spread = "; ".join(
+                        f"{door} "
+                        + ", ".join(f"{run.seconds:.2f}" for run in runs[(door, size, command)])
+                        for door in DOORS
+                    )
+                    print(f"<!-- {size} {command} {mode}: {spread} -->", flush=True)
     plugin_startup(env)
 
 
@@ -408,6 +498,14 @@ def main() -> None:
     parser.add_argument(
         "--plugin-sizes", default="100,500", help="N for the plugin beside the dynamic provider"
     )
+    parser.add_argument(
+        "--plugin-repeat", type=int, default=3, help="cycles per door and N (medians printed)"
+    )
+    parser.add_argument(
+        "--plugin-checkpoints",
+        default="skipped,on",
+        help="engine checkpoints for the plugin runs: skipped (PULUMI_SKIP_CHECKPOINTS), on",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     skip = set(args.skip.split(","))
@@ -429,7 +527,14 @@ def main() -> None:
             rate_limited_creation(cli, workdir, args.rate_keys, args.rate_limit, args.rate_window)
         if "plugin" not in skip:
             plugin_sizes = [int(s) for s in args.plugin_sizes.split(",")]
-            plugin_vs_dynamic(cli, workdir, plugin_sizes, args.latency_ms)
+            plugin_vs_dynamic(
+                cli,
+                workdir,
+                plugin_sizes,
+                args.latency_ms,
+                args.plugin_repeat,
+                args.plugin_checkpoints.split(","),
+            )
 
 
 if __name__ == "__main__":

@@ -71,23 +71,15 @@ class PulumiProject:
         if runtime_options is None:
             project["runtime"] = runtime
         (self.dir / "Pulumi.yaml").write_text(yaml.safe_dump(project), encoding="utf-8")
-        inherited = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))
-        }
-        self.env = {
-            **inherited,
-            "PATH": os.pathsep.join(
-                [str(cli_dir), str(Path(sys.prefix) / "bin"), inherited.get("PATH", "")]
-            ),
-            "PULUMI_BACKEND_URL": self.backend.as_uri(),
-            "PULUMI_HOME": str(self.home),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "UV_PYTHON_DOWNLOADS": "never",
-            "NO_COLOR": "1",
-        }
+        self.env = offline_env(
+            cli_dir,
+            self.home,
+            PULUMI_BACKEND_URL=self.backend.as_uri(),
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            UV_PYTHON_DOWNLOADS="never",
+            NO_COLOR="1",
+        )
         self.transcript: list[str] = []
         self.pulumi("stack", "init", stack)
         self.config("venice:baseUrl", base_url)
@@ -221,23 +213,15 @@ class Pipeline:
         self.dir = workdir
         self.secrets_dir = workdir / "secrets"
         self.home = workdir / "pulumi-home"
-        inherited = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))
-        }
-        self.env = {
-            **inherited,
-            "PATH": os.pathsep.join(
-                [str(cli_dir), str(Path(sys.prefix) / "bin"), inherited.get("PATH", "")]
-            ),
-            "VENICE_API_KEY": admin_key,
-            "VENICE_BASE_URL": base_url,
-            "PULUMI_BACKEND_URL": backend_url,
-            "PULUMI_HOME": str(self.home),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "NO_COLOR": "1",
-        }
+        self.env = offline_env(
+            cli_dir,
+            self.home,
+            VENICE_API_KEY=admin_key,
+            VENICE_BASE_URL=base_url,
+            PULUMI_BACKEND_URL=backend_url,
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            NO_COLOR="1",
+        )
         self.transcript: list[str] = []
         self._files = 0
 
@@ -481,18 +465,28 @@ def run_checked(command: list[str], env: dict[str, str], cwd: Path | None = None
     return done.stdout
 
 
-def plugin_env(cli_dir: Path, home: Path) -> dict[str, str]:
-    """An offline CLI environment whose plugin cache (PULUMI_HOME) holds the
-    native plugin `venice`, installed as users install it."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "VENICE_"))},
+def offline_env(cli_dir: Path, home: Path, **extra: str) -> dict[str, str]:
+    """The environment the real CLI runs in here: this process's, less every
+    VENICE_* and PULUMI_* setting, with the CLI and this Python first on PATH,
+    ``home`` as PULUMI_HOME, no update check and no plugin download; ``extra``
+    on top."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PULUMI_"))}
+    return {
+        **inherited,
         "PATH": os.pathsep.join(
-            [str(cli_dir), str(Path(sys.prefix) / "bin"), os.environ.get("PATH", "")]
+            [str(cli_dir), str(Path(sys.prefix) / "bin"), inherited.get("PATH", "")]
         ),
         "PULUMI_HOME": str(home),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        **extra,
     }
+
+
+def plugin_env(cli_dir: Path, home: Path) -> dict[str, str]:
+    """An offline CLI environment whose plugin cache (PULUMI_HOME) holds the
+    native plugin `venice`, installed as users install it."""
+    env = offline_env(cli_dir, home)
     install_native_plugin(env)
     return env
 
