@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,8 +26,7 @@ from google.protobuf import struct_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from pulumi_venice.plugin import LAUNCHER, plugin_dir
-from tests.harness import EmulatorProcess
+from tests.harness import EmulatorProcess, served_plugin
 
 URN = "urn:pulumi:bench::bench::venice:index:ApiKey::key"
 T = TypeVar("T")
@@ -59,93 +57,85 @@ async def run(keys: int, concurrency: int, latency_ms: float) -> None:
     ) as emulator:
         assert emulator.process is not None
         emulator_pid = emulator.process.pid
-        with subprocess.Popen(
-            [str(plugin_dir() / LAUNCHER), "127.0.0.1:1"], stdout=subprocess.PIPE, text=True
-        ) as plugin:
-            assert plugin.stdout is not None
-            port = int(plugin.stdout.readline())
-            try:
-                async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-                    stub = provider_pb2_grpc.ResourceProviderStub(channel)
-                    configuration = {
-                        "apiKey": PropertyValue(admin_key).with_secret(True),
-                        "baseUrl": PropertyValue(emulator.base_url),
-                    }
-                    await stub.Configure(
-                        provider_pb2.ConfigureRequest(
-                            args=PropertyValue.marshal_map(configuration), acceptSecrets=True
-                        )
+        with served_plugin() as (plugin, port):
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = provider_pb2_grpc.ResourceProviderStub(channel)
+                configuration = {
+                    "apiKey": PropertyValue(admin_key).with_secret(True),
+                    "baseUrl": PropertyValue(emulator.base_url),
+                }
+                await stub.Configure(
+                    provider_pb2.ConfigureRequest(
+                        args=PropertyValue.marshal_map(configuration), acceptSecrets=True
                     )
-                    gate = asyncio.Semaphore(concurrency)
-                    bound = keys * latency_ms / 1000 / concurrency
+                )
+                gate = asyncio.Semaphore(concurrency)
+                bound = keys * latency_ms / 1000 / concurrency
 
-                    async def phase(name: str, call: Callable[[int], Awaitable[T]]) -> list[T]:
-                        async def gated(index: int) -> T:
-                            async with gate:
-                                return await call(index)
+                async def phase(name: str, call: Callable[[int], Awaitable[T]]) -> list[T]:
+                    async def gated(index: int) -> T:
+                        async with gate:
+                            return await call(index)
 
-                        plugin_before = cpu_seconds(plugin.pid)
-                        emulator_before = cpu_seconds(emulator_pid)
-                        started = time.perf_counter()
-                        results = await asyncio.gather(*(gated(i) for i in range(keys)))
-                        wall = time.perf_counter() - started
-                        plugin_ms = (cpu_seconds(plugin.pid) - plugin_before) * 1000 / keys
-                        emulator_ms = (cpu_seconds(emulator_pid) - emulator_before) * 1000 / keys
-                        print(
-                            f"| {name} | {wall:.2f} | {bound:.2f} | {wall / bound:.2f} "
-                            f"| {plugin_ms:.2f} | {emulator_ms:.2f} |",
-                            flush=True,
-                        )
-                        return results
-
-                    async def create(index: int) -> Any:
-                        checked = await stub.Check(
-                            provider_pb2.CheckRequest(urn=URN, news=inputs(index, 5.0))
-                        )
-                        return await stub.Create(
-                            provider_pb2.CreateRequest(urn=URN, properties=checked.inputs)
-                        )
-
+                    plugin_before = cpu_seconds(plugin.pid)
+                    emulator_before = cpu_seconds(emulator_pid)
+                    started = time.perf_counter()
+                    results = await asyncio.gather(*(gated(i) for i in range(keys)))
+                    wall = time.perf_counter() - started
+                    plugin_ms = (cpu_seconds(plugin.pid) - plugin_before) * 1000 / keys
+                    emulator_ms = (cpu_seconds(emulator_pid) - emulator_before) * 1000 / keys
                     print(
-                        f"\n## The plugin alone over gRPC: {keys} keys, {concurrency} calls at "
-                        f"once, emulator latency {latency_ms:.0f} ms\n"
+                        f"| {name} | {wall:.2f} | {bound:.2f} "
+                        f"| {f'{wall / bound:.2f}' if bound else '-'} "
+                        f"| {plugin_ms:.2f} | {emulator_ms:.2f} |",
+                        flush=True,
                     )
-                    print(
-                        "| phase (calls per key) | wall s | bound s | ratio "
-                        "| plugin CPU ms/key | emulator CPU ms/key |"
+                    return results
+
+                async def create(index: int) -> Any:
+                    checked = await stub.Check(
+                        provider_pb2.CheckRequest(urn=URN, news=inputs(index, 5.0))
                     )
-                    print("|---|---|---|---|---|---|")
-                    created = await phase("create (Check, Create)", create)
+                    return await stub.Create(
+                        provider_pb2.CreateRequest(urn=URN, properties=checked.inputs)
+                    )
 
-                    async def update(index: int) -> Any:
-                        olds = created[index].properties
-                        checked = await stub.Check(
-                            provider_pb2.CheckRequest(urn=URN, olds=olds, news=inputs(index, 6.0))
-                        )
-                        key_id = created[index].id
-                        await stub.Diff(
-                            provider_pb2.DiffRequest(
-                                urn=URN, id=key_id, olds=olds, news=checked.inputs
-                            )
-                        )
-                        return await stub.Update(
-                            provider_pb2.UpdateRequest(
-                                urn=URN, id=key_id, olds=olds, news=checked.inputs
-                            )
-                        )
+                print(
+                    f"\n## The plugin alone over gRPC: {keys} keys, {concurrency} calls at "
+                    f"once, emulator latency {latency_ms:.0f} ms\n"
+                )
+                print(
+                    "| phase (calls per key) | wall s | bound s | ratio "
+                    "| plugin CPU ms/key | emulator CPU ms/key |"
+                )
+                print("|---|---|---|---|---|---|")
+                created = await phase("create (Check, Create)", create)
 
-                    updated = await phase("update (Check, Diff, Update)", update)
-
-                    async def delete(index: int) -> Any:
-                        return await stub.Delete(
-                            provider_pb2.DeleteRequest(
-                                urn=URN, id=created[index].id, properties=updated[index].properties
-                            )
+                async def update(index: int) -> Any:
+                    olds = created[index].properties
+                    checked = await stub.Check(
+                        provider_pb2.CheckRequest(urn=URN, olds=olds, news=inputs(index, 6.0))
+                    )
+                    key_id = created[index].id
+                    await stub.Diff(
+                        provider_pb2.DiffRequest(urn=URN, id=key_id, olds=olds, news=checked.inputs)
+                    )
+                    return await stub.Update(
+                        provider_pb2.UpdateRequest(
+                            urn=URN, id=key_id, olds=olds, news=checked.inputs
                         )
+                    )
 
-                    await phase("delete (Delete)", delete)
-            finally:
-                plugin.kill()
+                updated = await phase("update (Check, Diff, Update)", update)
+
+                async def delete(index: int) -> Any:
+                    return await stub.Delete(
+                        provider_pb2.DeleteRequest(
+                            urn=URN, id=created[index].id, properties=updated[index].properties
+                        )
+                    )
+
+                await phase("delete (Delete)", delete)
 
 
 def main() -> None:

@@ -33,14 +33,13 @@ from pathlib import Path
 
 import httpx
 
-from pulumi_venice.plugin import LAUNCHER
 from tests.harness import (
     EmulatorProcess,
     PulumiProject,
     ensure_cli,
     native_python_sdk,
     plugin_env,
-    run_checked,
+    served_plugin,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -339,27 +338,16 @@ def plugin_vs_dynamic(
                         for door in DOORS
                     )
                     print(f"<!-- {size} {command} {mode}: {spread} -->", flush=True)
-    plugin_startup(env)
+    plugin_startup()
 
 
-def plugin_startup(env: dict[str, str], repeat: int = 5) -> None:
+def plugin_startup(repeat: int = 5) -> None:
     """The plugin process's start-up: from launch to its gRPC port (median)."""
-    folder = Path(
-        run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--path"], env).strip()
-    )
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        with subprocess.Popen(
-            [str(folder / LAUNCHER), "127.0.0.1:1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        ) as server:
-            assert server.stdout is not None
-            server.stdout.readline()
+        with served_plugin():
             samples.append((time.perf_counter() - started) * 1000)
-            server.kill()
     samples.sort()
     print(
         f"\nplugin start-up (launch to its gRPC port, median of {repeat}): "

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +28,7 @@ from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import StoredKey
 from pulumi_venice.models import Web3CreateApiKeyRequest
+from pulumi_venice.plugin import LAUNCHER, plugin_dir
 from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
 from pulumi_venice.wallet import sign_token
 
@@ -489,6 +490,24 @@ def plugin_env(cli_dir: Path, home: Path) -> dict[str, str]:
     env = offline_env(cli_dir, home)
     install_native_plugin(env)
     return env
+
+
+@contextlib.contextmanager
+def served_plugin() -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """The native plugin started as the engine starts it (its launcher, an
+    engine address as the argument): the process and the port it printed;
+    killed on leaving."""
+    with subprocess.Popen(
+        [str(plugin_dir() / LAUNCHER), "127.0.0.1:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            yield server, int(server.stdout.readline())
+        finally:
+            server.kill()
 
 
 def install_native_plugin(env: dict[str, str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_venice.plugin import LAUNCHER, plugin_dir
+
+from .harness import served_plugin
 
 
 @pytest.fixture
@@ -43,20 +44,12 @@ def test_a_folder_of_the_earlier_form_is_mended(folder: Path) -> None:
 def test_the_launcher_serves_the_provider_over_grpc(folder: Path) -> None:
     """Started as the engine starts it (engine address as the argument), it
     prints its port and answers GetSchema with the venice schema."""
-    with subprocess.Popen(
-        [str(folder / LAUNCHER), "127.0.0.1:1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        try:
-            assert server.stdout is not None
-            port = int(server.stdout.readline())
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                stub = provider_pb2_grpc.ResourceProviderStub(channel)
-                answer = stub.GetSchema(provider_pb2.GetSchemaRequest(), timeout=30)
-            schema = json.loads(answer.schema)
-            assert schema["name"] == "venice"
-            assert "venice:index:ApiKey" in schema["resources"]
-        finally:
-            server.kill()
+    with (
+        served_plugin() as (_, port),
+        grpc.insecure_channel(f"127.0.0.1:{port}") as channel,
+    ):
+        stub = provider_pb2_grpc.ResourceProviderStub(channel)
+        answer = stub.GetSchema(provider_pb2.GetSchemaRequest(), timeout=30)
+    schema = json.loads(answer.schema)
+    assert schema["name"] == "venice"
+    assert "venice:index:ApiKey" in schema["resources"]
