@@ -11,7 +11,8 @@ can manage the keys of several Venice accounts.
 The core is synchronous (httpx with retries); each call that reaches Venice
 runs in a worker thread, so the engine's ``--parallel`` sets how many run at
 once (up to :data:`MAX_CONCURRENT_CALLS`). ``check`` and ``diff`` never call
-Venice (microseconds of work each) and run on the event loop itself: a trip
+Venice (microseconds of work each; a Web3 key's first check also loads
+eth-account, once per process) and run on the event loop itself: a trip
 through the thread pool would cost more than the work. No message carries a
 secret.
 """
