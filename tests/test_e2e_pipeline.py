@@ -6,22 +6,27 @@ lock, and a run killed midway is recovered."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from pulumi import automation as auto
 
 from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
 
-from .harness import Pipeline, key_works, managed
+from .harness import PASSPHRASE, REPO, Pipeline, key_works, managed, offline_env
 from .postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
@@ -151,6 +156,85 @@ def test_preview_and_a_bad_file_change_nothing(
     assert "name: duplicate" in bad.stderr and "unknown field 'tier'" in bad.stderr
     assert "(line " in bad.stderr and "nothing was changed" in bad.stderr
     assert by_tenant(emulator) == {}
+
+
+def test_a_failed_run_names_each_failed_tenant_its_reason_and_what_was_done(
+    make_pipeline: Factory, admin_key: str
+) -> None:
+    # Room for the admin key and three more: two of the five tenants cannot get one.
+    pipeline, emulator, _ = make_pipeline(limits=Limits(20, 60.0, 4))
+    wanted = tenants([f"t{i}" for i in range(5)])
+    failed = pipeline.run(wanted, "prod", check=False)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    made = set(by_tenant(emulator))
+    refused = sorted({t["name"] for t in wanted} - made)
+    assert len(made) == 3 and len(refused) == 2
+    report = failed.stderr
+    assert f"provision: update failed: {len(refused)} tenant(s) failed" in report
+    for name in refused:  # the tenant, its resource and the provider's sentence
+        assert re.search(
+            rf"^  tenant {name} \(tenant-{name}\): .*"
+            r"Maximum number of active API keys reached \(4\)",
+            report,
+            re.MULTILINE,
+        ), report
+    assert (
+        f"provision: done before the failure: 3 created; failed: {', '.join(refused)}." in report
+    ), report
+    assert "running it again goes on from there" in report
+    assert "code: 1" not in report
+    # Nothing orphaned: every key Venice made is in the state, none under a marker.
+    in_state = {
+        r["id"]
+        for r in json.loads(pipeline.export("prod"))["deployment"]["resources"]
+        if "ApiKey" in r["type"]
+    }
+    assert in_state == {k.id for k in managed(emulator)}
+    secrets = [k.secret for k in managed(emulator)] + [admin_key]
+    assert not [v for v in secrets if any(v in out for out in pipeline.transcript)]
+    # The next run, with the tenants that fit, goes on from there.
+    fitting = [t for t in wanted if t["name"] in made]
+    again = pipeline.run(fitting, "prod").stdout
+    assert again.count("unchanged") == 3
+    assert_converged(emulator, pipeline, "prod", fitting)
+
+
+def test_runs_that_open_a_new_backend_at_once_each_get_their_stack(
+    pulumi_cli: Path, postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pulumi's PostgreSQL backend creates its table each time a command opens
+    # it; commands that do so at once on a new database race in PostgreSQL's
+    # catalog, and one fails having done nothing. The pipeline runs it again.
+    monkeypatch.syspath_prepend(str(REPO / "examples" / "pipeline"))
+    provision = importlib.import_module("provision")
+    env = offline_env(pulumi_cli, tmp_path / "home", PULUMI_CONFIG_PASSPHRASE=PASSPHRASE)
+    runs, rounds = 6, 4
+    for round_ in range(rounds):
+        database = f"opening_{round_}_{time.monotonic_ns()}"
+        env["PULUMI_BACKEND_URL"] = postgres.new_database(database)
+        with ThreadPoolExecutor(runs) as pool:
+            workspaces = list(pool.map(lambda _: workspace(env), range(runs)))
+        together = threading.Barrier(runs)
+
+        def open_stack(index: int, together: Any = together, workspaces: Any = workspaces) -> str:
+            together.wait()  # each run's first command on the backend, at once
+            return str(provision._open_stack(f"s{index}", workspaces[index]).name)
+
+        with ThreadPoolExecutor(runs) as pool:
+            assert list(pool.map(open_stack, range(runs))) == [f"s{i}" for i in range(runs)]
+        stacks = postgres.sql(database, "SELECT key FROM pulumi_state")
+        assert all(f"opening/s{i}" in stacks for i in range(runs))
+
+
+def workspace(env: dict[str, str]) -> auto.LocalWorkspace:
+    """A workspace of an empty inline program, its CLI run in ``env``."""
+    return auto.LocalWorkspace(
+        program=lambda: None,
+        project_settings=auto.ProjectSettings(
+            name="opening", runtime=auto.ProjectRuntimeInfo(name="python")
+        ),
+        env_vars=dict(env),
+    )
 
 
 def test_two_stacks_at_once_under_the_creation_rate_limit(

@@ -15,6 +15,10 @@ Credentials and the backend come from the environment: ``VENICE_API_KEY``,
 ``VENICE_BASE_URL``, ``PULUMI_BACKEND_URL`` (e.g. ``postgres://…`` shared by
 every runner) and ``PULUMI_CONFIG_PASSPHRASE``. Exit status: 0 done, 1 the run
 failed, 2 a bad tenants file or command line, 3 another run holds the stack.
+
+A failed run prints, for each tenant whose key failed, the error the provider
+gave (from the engine's diagnostics, masked of anything shaped like a key),
+then one line of what was done and what was not. Never a key value.
 """
 
 from __future__ import annotations
@@ -25,16 +29,19 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi import automation as auto
 from tenants import Tenant, TenantsFileError, load_tenants, resource_name
 
 import pulumi_venice as venice
+from pulumi_venice.errors import mask_secrets
 
 PROJECT = "venice-tenants"
 # What a step did to a tenant's key, by the engine's operation.
@@ -57,10 +64,19 @@ PLANNED = {
     "same": "no change",
 }
 _LOCK_HOLDER = re.compile(r"created by (?P<user>[^@\s]+)@(?P<host>\S+) \(pid (?P<pid>\d+)\)")
+# The engine's colour directives (``<{%reset%}>``) and terminal escapes, and
+# the prefix gRPC puts before a Python provider's exception text.
+_MARKUP = re.compile(r"<\{%[^%]*%\}>|\x1b\[[0-9;]*m|Exception calling application: ")
+TENANT_PREFIX = "tenant-"
+_STREAM_LABEL = re.compile(r"^(?:stdout|stderr): ")
+BACKEND = "PULUMI_BACKEND_URL"
+_BACKEND_RACE = re.compile(r"failed to create table .*(?:duplicate key value|already exists)")
+BACKEND_ATTEMPTS = 5
 
 
 class RunFailedError(Exception):
-    """The run failed; the message is one line for the operator."""
+    """The run failed; the message is what the operator reads (one line, or
+    the failed tenants and a summary)."""
 
 
 def program(tenants: list[Tenant]) -> Callable[[], None]:
@@ -79,30 +95,90 @@ def program(tenants: list[Tenant]) -> Callable[[], None]:
     return run
 
 
+def _masked(text: str) -> str:
+    """The text without anything shaped like a key, the admin key itself, or
+    the backend's password (Pulumi names the database URL in its errors)."""
+    hidden = [os.environ.get("VENICE_API_KEY"), urlsplit(os.environ.get(BACKEND, "")).password]
+    for secret in filter(None, hidden):
+        text = text.replace(secret, "[redacted]")
+    return mask_secrets(text)
+
+
+def _engine_text(message: str) -> str:
+    """A diagnostic's text as one plain, masked line."""
+    return _masked(" ".join(_MARKUP.sub("", message).split()))
+
+
 @dataclass
 class Progress:
     """Prints each tenant's step as the engine reports it (``acme: create…``,
-    then ``acme: created``), and keeps what happened to each tenant."""
+    then ``acme: created``), and keeps what happened to each tenant and the
+    errors the engine reported, by tenant (``errors``) or for the run."""
 
     planning: bool
     happened: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    run_errors: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event: auto.EngineEvent) -> None:
-        if event.res_op_failed_event is not None:
+        if event.diagnostic_event is not None:
+            self._diagnostic(event.diagnostic_event)
+        elif event.res_op_failed_event is not None:
             self._note(event.res_op_failed_event.metadata, failed=True)
         elif event.resource_pre_event is not None:
             self._note(event.resource_pre_event.metadata, starting=True)
         elif event.res_outputs_event is not None and not self.planning:
             self._note(event.res_outputs_event.metadata)
 
+    def _diagnostic(self, event: auto.DiagnosticEvent) -> None:
+        if event.severity != "error":
+            return
+        text = _engine_text(event.message)
+        name = (event.urn or "").rsplit("::", 1)[-1]
+        with self._lock:
+            if name.startswith(TENANT_PREFIX):
+                self.errors.setdefault(name.removeprefix(TENANT_PREFIX), []).append(text)
+            elif text:
+                self.run_errors.append(text)
+
+    def failure_report(self, tenants: list[Tenant]) -> str:
+        """What the operator reads when the run failed: each failed tenant with
+        its resource and the provider's error, the run's own errors, then one
+        line of what was done and what was not."""
+        failed = sorted({*self.errors, *(t for t, o in self.happened.items() if o == "FAILED")})
+        lines = [f"{len(failed)} tenant(s) failed" if failed else "the engine stopped"]
+        for tenant in failed:
+            for message in self.errors.get(tenant, ["(the engine gave no reason)"]):
+                lines.append(f"  tenant {tenant} ({TENANT_PREFIX}{tenant}): {message}")
+        # The stack's own "update failed" only repeats that resources failed.
+        lines += [f"  {m}" for m in self.run_errors if not (failed and "update failed" in m)]
+        if self.planning:
+            return "\n".join([*lines, "provision: the preview changed nothing at Venice."])
+        done: dict[str, int] = {}
+        for tenant, outcome in self.happened.items():
+            if tenant not in failed and outcome != DONE["same"]:
+                done[outcome] = done.get(outcome, 0) + 1
+        reached = {*self.happened, *failed}
+        unreached = [t.name for t in tenants if t.name not in reached]
+        parts = [f"{count} {outcome}" for outcome, count in sorted(done.items())]
+        summary = f"provision: done before the failure: {', '.join(parts) or 'nothing'}"
+        summary += f"; failed: {', '.join(failed) or 'none'}"
+        if unreached:
+            summary += f"; not reached: {len(unreached)} tenant(s)"
+        summary += (
+            ". What was done is in the state and no key file was written by this run; "
+            "running it again goes on from there."
+        )
+        return "\n".join([*lines, summary])
+
     def _note(
         self, step: auto.StepEventMetadata, *, starting: bool = False, failed: bool = False
     ) -> None:
         name = step.urn.rsplit("::", 1)[-1]
-        if not name.startswith("tenant-"):
+        if not name.startswith(TENANT_PREFIX):
             return
-        tenant, op = name.removeprefix("tenant-"), str(step.op.value)
+        tenant, op = name.removeprefix(TENANT_PREFIX), str(step.op.value)
         if failed:
             line, outcome = "FAILED", "FAILED"
         elif self.planning:
@@ -119,14 +195,15 @@ class Progress:
                 print(f"  {tenant}: {line}", flush=True)
 
 
-def _workspace_options(project: str) -> auto.LocalWorkspaceOptions:
+def _workspace(project: str, run: Callable[[], None]) -> auto.LocalWorkspace:
     """The project as the Automation API runs it: the inline program runs in
     this process, and the provider's plugin with this same Python
     (``PULUMI_PYTHON_CMD``), so it finds this package."""
     passed = {k: v for k, v in os.environ.items() if k.startswith(("PULUMI_", "VENICE_"))}
-    return auto.LocalWorkspaceOptions(
+    return auto.LocalWorkspace(
+        program=run,
         project_settings=auto.ProjectSettings(
-            name=project, runtime=auto.ProjectRuntimeInfo(name="python")
+            name=project, runtime=auto.ProjectRuntimeInfo(name="python"), main=os.getcwd()
         ),
         env_vars={**passed, "PULUMI_PYTHON_CMD": sys.executable},
     )
@@ -159,15 +236,39 @@ def _alive(pid: int) -> bool:
 
 
 def _first_error(error: auto.CommandError) -> str:
-    """The engine's own error line, without the command's noise."""
-    lines = [line.strip() for line in str(error).splitlines()]
+    """The CLI's own error line, masked, without the command's noise. The
+    error's text is ``code: N``, then ``stdout: …`` and ``stderr: …``, each
+    label on the first line of what it labels."""
+    lines = [_STREAM_LABEL.sub("", line.strip()) for line in str(error).splitlines()]
     found = [line for line in lines if line.startswith("error:")]
-    return (found[-1] if found else next((line for line in lines if line), str(error)))[:500]
+    text = (
+        found[-1] if found else next((ln for ln in lines if ln and not ln.startswith("code:")), "")
+    )
+    return _masked(text or str(error).strip())[:500]
 
 
-def converge(stack: auto.Stack, preview: bool) -> dict[str, str]:
+def _open_stack(name: str, workspace: auto.LocalWorkspace) -> auto.Stack:
+    """Create or select the stack. Pulumi's PostgreSQL backend runs ``CREATE
+    TABLE IF NOT EXISTS`` each time a command opens it, and two commands at
+    once on a database that lacks the table race in PostgreSQL's catalog: one
+    fails (``failed to create table pulumi_state: ... duplicate key value
+    violates unique constraint``) having done nothing, so it is run again.
+    Once one command has opened the backend the table exists, and the rest
+    of the run cannot meet the race."""
+    for attempt in range(1, BACKEND_ATTEMPTS + 1):
+        try:
+            return auto.Stack.create_or_select(name, workspace)
+        except auto.CommandError as error:
+            if attempt == BACKEND_ATTEMPTS or not _BACKEND_RACE.search(str(error)):
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def converge(stack: auto.Stack, preview: bool, tenants: list[Tenant]) -> dict[str, str]:
     """Preview or run the update; a lock left by a killed run on this host is
-    cleared (cancel, then a refresh that drops its in-flight creates) first."""
+    cleared (cancel, then a refresh that drops its in-flight creates) first.
+    A failed run raises RunFailedError with the engine's diagnostics."""
     for attempt in (1, 2):
         progress = Progress(planning=preview)
         try:
@@ -179,6 +280,8 @@ def converge(stack: auto.Stack, preview: bool) -> dict[str, str]:
         except auto.CommandError as error:
             stale = _stale_lock(error)
             if stale is None:
+                if progress.errors or progress.run_errors:
+                    raise RunFailedError(progress.failure_report(tenants)) from None
                 raise RunFailedError(_first_error(error)) from None
             if not stale or attempt == 2:
                 holder = _LOCK_HOLDER.search(str(error))
@@ -249,15 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     except TenantsFileError as error:
         print(f"provision: {error}", file=sys.stderr)
         return 2
-    options = _workspace_options(args.project)
     what = "preview" if args.preview else "update"
     print(f"provision: {what} of stack {args.stack}: {len(tenants)} tenant(s)", flush=True)
     try:
-        stack = auto.create_or_select_stack(
-            stack_name=args.stack, project_name=args.project, program=program(tenants), opts=options
-        )
+        stack = _open_stack(args.stack, _workspace(args.project, program(tenants)))
         before = stack.outputs()  # the keys as they are, for the preview's table
-        happened = converge(stack, args.preview)
+        happened = converge(stack, args.preview, tenants)
         if args.preview:
             print_summary(tenants, happened, before["keys"].value if "keys" in before else {})
             return 0

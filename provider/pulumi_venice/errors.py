@@ -23,10 +23,14 @@ _SECRET_SHAPES: Final = re.compile(
 MAX_SERVER_TEXT: Final = 300
 
 
+def mask_secrets(text: str) -> str:
+    """The text with every secret-shaped substring replaced by ``[redacted]``."""
+    return _SECRET_SHAPES.sub("[redacted]", text)
+
+
 def scrub(text: str) -> str:
     """Mask secret-shaped substrings and cut long server text down to size."""
-    cleaned = _SECRET_SHAPES.sub("[redacted]", text)
-    cleaned = " ".join(cleaned.split())
+    cleaned = " ".join(mask_secrets(text).split())
     if len(cleaned) > MAX_SERVER_TEXT:
         cleaned = cleaned[: MAX_SERVER_TEXT - 1] + "…"
     return cleaned
