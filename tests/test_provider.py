@@ -257,10 +257,12 @@ def test_unknown_venice_settings_are_named_with_the_likely_one() -> None:
     assert warnings == [
         "venice:apikey is not a setting of pulumi-venice and is ignored (did you mean "
         "venice:apiKey? the settings are venice:apiKey, venice:baseUrl, "
-        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout)",
+        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout, "
+        "venice:rateLimitTimeout)",
         "venice:basURL is not a setting of pulumi-venice and is ignored (did you mean "
         "venice:baseUrl? the settings are venice:apiKey, venice:baseUrl, "
-        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout)",
+        "venice:requestTimeout, venice:maxRetries, venice:operationTimeout, "
+        "venice:rateLimitTimeout)",
     ]
 
 

@@ -87,6 +87,71 @@ def test_the_deadline_bounds_everything() -> None:
     assert 2 < flaky.calls < 1000
 
 
+class Clock:
+    """A monotonic clock that only the policy's sleeps move."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def timed(clock: Clock, **options: Any) -> RetryPolicy:
+    return RetryPolicy(sleep=clock.sleep, clock=clock, **options)
+
+
+def rate_limited(n: int, wait: float = 5) -> list[RateLimitedError]:
+    return [
+        RateLimitedError("create API key", "Could not create API key: 429.", retry_after=wait)
+        for _ in range(n)
+    ]
+
+
+def test_waits_on_429s_do_not_use_up_the_operations_deadline() -> None:
+    # 100 answers of 429 with Retry-After: 5 s is about 500 s of waiting, well
+    # past a 30 s operation deadline: the queue is progress, not failure.
+    clock = Clock()
+    flaky = Flaky(*rate_limited(100), ServerError("c", "down", status=503))
+    assert timed(clock, deadline_seconds=30).call(flaky) == "ok"
+    assert flaky.calls == 102 and clock.now > 500
+
+
+def test_a_rate_limit_that_never_lifts_stops_at_its_own_deadline_and_names_it() -> None:
+    clock = Clock()
+    flaky = Flaky(*rate_limited(10_000))
+    with pytest.raises(RateLimitedError) as raised:
+        timed(clock, rate_limit_deadline_seconds=600).call(flaky)
+    assert clock.now == pytest.approx(600)
+    message = str(raised.value)
+    assert message.startswith("Could not create API key: 429. Gave up after ")
+    assert "rate-limit deadline ran out (venice:rateLimitTimeout or " in message
+    assert "VENICE_RATE_LIMIT_TIMEOUT: 600 s)." in message
+
+
+def test_failures_after_a_long_queue_still_stop_at_the_operations_deadline() -> None:
+    clock = Clock()
+    down = [ServerError("create API key", "Venice is down.", status=503) for _ in range(10_000)]
+    flaky = Flaky(*rate_limited(100), *down)
+    with pytest.raises(ServerError) as raised:
+        timed(clock, max_retries=10_000, deadline_seconds=30).call(flaky)
+    failing = sum(clock.sleeps[100:])  # the waits after the queue
+    assert 25 < failing < 30 + 1e-6
+    assert "the operation's deadline ran out (venice:operationTimeout or " in str(raised.value)
+    assert "VENICE_OPERATION_TIMEOUT: 30 s, not counting waits on 429s)." in str(raised.value)
+
+
+def test_running_out_of_retries_names_the_setting() -> None:
+    flaky = Flaky(*(ServerError("r", "Venice is down.", status=503) for _ in range(9)))
+    with pytest.raises(ServerError, match=r"its retries ran out \(venice:maxRetries or "):
+        timed(Clock(), max_retries=3).call(flaky)
+
+
 def inputs(provider: ApiKeyProvider, n: int = 0) -> dict[str, Any]:
     result = provider.check({}, {"api_key_type": "INFERENCE", "description": f"reliable {n}"})
     assert result.failures == []
@@ -140,6 +205,22 @@ def test_rate_limited_creates_converge(monkeypatch: pytest.MonkeyPatch, admin_ke
             ids = list(pool.map(lambda n: provider.create(inputs(provider, n)).id, range(16)))
         assert len(set(ids)) == 16 and len(managed(emu)) == 16
         assert any(status == 429 for _, _, status in emu.server.journal)
+
+
+def test_a_queue_longer_than_the_operation_timeout_still_converges(
+    monkeypatch: pytest.MonkeyPatch, admin_key: str
+) -> None:
+    # 2 creations per 2 s for 12 keys: the last waits about 10 s, five times
+    # the operation deadline, answered 429 with Retry-After all the while.
+    with start_emulator([admin_key], limits=Limits(2, 2.0, 500)) as emu:
+        monkeypatch.setenv("VENICE_API_KEY", admin_key)
+        monkeypatch.setenv("VENICE_BASE_URL", emu.base_url)
+        monkeypatch.setenv("VENICE_OPERATION_TIMEOUT", "2")
+        provider = ApiKeyProvider()
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            ids = list(pool.map(lambda n: provider.create(inputs(provider, n)).id, range(12)))
+        assert len(set(ids)) == 12 and len(managed(emu)) == 12
+        assert sum(status == 429 for _, _, status in emu.server.journal) >= 12
 
 
 def test_a_5xx_storm_converges_for_every_operation(

@@ -24,21 +24,26 @@ CONFIG_BASE_URL: Final = "venice:baseUrl"
 CONFIG_REQUEST_TIMEOUT: Final = "venice:requestTimeout"
 CONFIG_MAX_RETRIES: Final = "venice:maxRetries"
 CONFIG_OPERATION_TIMEOUT: Final = "venice:operationTimeout"
+CONFIG_RATE_LIMIT_TIMEOUT: Final = "venice:rateLimitTimeout"
 ENV_API_KEY: Final = "VENICE_API_KEY"
 ENV_BASE_URL: Final = "VENICE_BASE_URL"
 ENV_REQUEST_TIMEOUT: Final = "VENICE_REQUEST_TIMEOUT"
 ENV_MAX_RETRIES: Final = "VENICE_MAX_RETRIES"
 ENV_OPERATION_TIMEOUT: Final = "VENICE_OPERATION_TIMEOUT"
+ENV_RATE_LIMIT_TIMEOUT: Final = "VENICE_RATE_LIMIT_TIMEOUT"
 DEFAULT_BASE_URL: Final = "https://api.venice.ai/api/v1"
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 DEFAULT_MAX_RETRIES: Final = 8
 DEFAULT_OPERATION_TIMEOUT: Final = 300.0
+# 500 keys (Venice's cap) at 20 creations a minute take 25 minutes to make.
+DEFAULT_RATE_LIMIT_TIMEOUT: Final = 3600.0
 CONFIG_KEYS: Final = (
     CONFIG_API_KEY,
     CONFIG_BASE_URL,
     CONFIG_REQUEST_TIMEOUT,
     CONFIG_MAX_RETRIES,
     CONFIG_OPERATION_TIMEOUT,
+    CONFIG_RATE_LIMIT_TIMEOUT,
 )
 
 MISSING_API_KEY_MESSAGE: Final = (
@@ -57,6 +62,7 @@ class ProviderSettings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     operation_timeout: float = DEFAULT_OPERATION_TIMEOUT
+    rate_limit_timeout: float = DEFAULT_RATE_LIMIT_TIMEOUT
 
     def require_api_key(self) -> str:
         """The admin key, or a ConfigurationError that says how to set it."""
@@ -135,6 +141,7 @@ def resolve_settings(
     timeout = _first(config, CONFIG_REQUEST_TIMEOUT, env, ENV_REQUEST_TIMEOUT)
     retries = _first(config, CONFIG_MAX_RETRIES, env, ENV_MAX_RETRIES)
     deadline = _first(config, CONFIG_OPERATION_TIMEOUT, env, ENV_OPERATION_TIMEOUT)
+    rate_deadline = _first(config, CONFIG_RATE_LIMIT_TIMEOUT, env, ENV_RATE_LIMIT_TIMEOUT)
     return ProviderSettings(
         base_url=_base_url(base_url) if base_url else DEFAULT_BASE_URL,
         api_key=_first(config, CONFIG_API_KEY, env, ENV_API_KEY),
@@ -151,4 +158,9 @@ def resolve_settings(
         )
         if deadline
         else DEFAULT_OPERATION_TIMEOUT,
+        rate_limit_timeout=_seconds(
+            rate_deadline, "rate-limit timeout", CONFIG_RATE_LIMIT_TIMEOUT, ENV_RATE_LIMIT_TIMEOUT
+        )
+        if rate_deadline
+        else DEFAULT_RATE_LIMIT_TIMEOUT,
     )

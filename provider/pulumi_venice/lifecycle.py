@@ -107,7 +107,9 @@ def settings_client(
         api_key,
         timeout=settings.request_timeout,
         retry=RetryPolicy(
-            max_retries=settings.max_retries, deadline_seconds=settings.operation_timeout
+            max_retries=settings.max_retries,
+            deadline_seconds=settings.operation_timeout,
+            rate_limit_deadline_seconds=settings.rate_limit_timeout,
         ),
         shared=True,
         refused_hint=refused_hint,

@@ -79,7 +79,11 @@ CONFIG_DOCS: Final[Mapping[str, tuple[str, str]]] = {
     "maxRetries": ("VENICE_MAX_RETRIES", "Retries of a failed call (default 8)."),
     "operationTimeout": (
         "VENICE_OPERATION_TIMEOUT",
-        "Seconds one operation may take, retries included (default 300).",
+        "Seconds one operation may spend failing and retrying, not counting waits on 429s (default 300).",
+    ),
+    "rateLimitTimeout": (
+        "VENICE_RATE_LIMIT_TIMEOUT",
+        "Seconds one operation may take in all while Venice answers 429 with Retry-After (default 3600).",
     ),
 }
 # Fields of the functions' results (Venice's wire names), for their docs.
