@@ -6,15 +6,18 @@ and two Venice accounts in one stack."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest
+from pulumi_venice.emulator.backend import StoredKey
+from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
 from pulumi_venice.plugin.schema import API_KEY
 
 from .harness import (
@@ -119,53 +122,113 @@ def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict
         assert all(p.get("description") for p in spec["properties"].values()), token
 
 
+LINKED = "linked to "
+
+
+def own_keys(emulator: EmulatorThread) -> list[StoredKey]:
+    """The program's first key (without the key wired to it)."""
+    return [k for k in managed(emulator) if not k.description.startswith(LINKED)]
+
+
+def linked_key(emulator: EmulatorThread) -> StoredKey:
+    """The key whose description is wired to the first key's last6Chars."""
+    (linked,) = [k for k in managed(emulator) if k.description.startswith(LINKED)]
+    return linked
+
+
+def planned_steps(project: PulumiProject) -> dict[str, dict[str, Any]]:
+    """``pulumi preview --json``'s steps by resource name."""
+    plan = json.loads(project.pulumi("preview", "--json").stdout)
+    return {step["urn"].rsplit("::", 1)[1]: step for step in plan.get("steps", [])}
+
+
 def lifecycle(project: PulumiProject, emulator: EmulatorThread, admin_key: str) -> None:
-    """The life of a key, the same in every language: up, refresh, an update in
-    place, a replacement (the new key first), a key deleted outside then refresh
-    and up, a bad input failing preview with the field named, destroy leaving
-    nothing, and no key value, admin key or wallet key shown or stored in clear."""
+    """The life of a key, the same in every language: a preview with an input
+    wired from another resource (unknown until it exists), up, refresh, an
+    update in place and a replacement whose preview shows what changes and
+    why, drift after a refresh, a key deleted outside then refresh and up, a
+    bad input failing preview with the field named, destroy leaving nothing,
+    and no key value, admin key or wallet key shown or stored in clear. The
+    program's second key follows the first's last6Chars in place."""
+    preview = project.preview().stdout
+    assert re.search(r"description\s*: \[unknown\]", preview), preview  # linked, before key exists
+    assert managed(emulator) == []
     project.up()
     first = project.outputs(show_secrets=True)
-    (key,) = managed(emulator)
+    (key,) = own_keys(emulator)
     assert key.id == first["key_id"] and key.secret == first["key_secret"]
     assert key.consumption_limit["usd"] == 5.0 and key.limit_period == "MONTH"
+    linked = linked_key(emulator)
+    assert linked.id == first["linked_id"] and linked.description == LINKED + first["last6"]
     assert project.outputs()["key_secret"] == "[secret]"
     assert project.refresh().returncode == 0
 
     project.config("venice-e2e:usd", "7.5")  # an update in place: same key, same value
-    assert "~ 1 to update" in project.preview().stdout
+    preview = project.preview().stdout
+    assert re.search(r"~ usd\s*: 5 => 7\.5", preview), preview
+    steps = planned_steps(project)
+    assert steps["key"]["op"] == "update"
+    assert steps["key"]["detailedDiff"] == {
+        "consumptionLimit": {"kind": "update", "inputDiff": False}
+    }
+    # The plugin, like the dynamic provider, does not predict an update's
+    # outputs at preview: what reads them (linked's description) shows unknown.
+    assert steps["linked"]["op"] == "update"
     project.up()
     assert project.outputs(show_secrets=True) == first
-    assert managed(emulator)[0].consumption_limit["usd"] == 7.5
+    assert own_keys(emulator)[0].consumption_limit["usd"] == 7.5
 
     project.config("venice-e2e:rotation", "2")  # a replacement: the new key first
-    assert "+-1 to replace" in project.preview().stdout
+    preview = project.preview().stdout
+    assert "+-1 to replace" in preview and '~ rotation: "1" => "2"' in preview, preview
+    assert re.search(rf'~ description: "{LINKED}{first["last6"]}" => \[unknown\]', preview)
+    steps = planned_steps(project)
+    assert steps["key"]["op"] == "replace" and steps["key"]["replaceReasons"] == ["keepers"]
+    assert steps["key"]["detailedDiff"] == {
+        "keepers": {"kind": "update-replace", "inputDiff": False}
+    }
+    assert steps["linked"]["op"] == "update"
     emulator.server.journal.clear()
     project.up()
     second = project.outputs(show_secrets=True)
     assert second["key_id"] != first["key_id"]
     calls = [(method, path.split("?")[0]) for method, path, _ in emulator.server.journal]
     assert calls.index(("POST", "/api/v1/api_keys")) < calls.index(("DELETE", "/api/v1/api_keys"))
-    assert [k.id for k in managed(emulator)] == [second["key_id"]]
+    assert [k.id for k in own_keys(emulator)] == [second["key_id"]]
+    linked = linked_key(emulator)  # followed the new key in place
+    assert linked.id == first["linked_id"] and linked.description == LINKED + second["last6"]
+
+    with VeniceClient(emulator.base_url, admin_key) as admin:  # drift: changed outside
+        admin.update_key(UpdateApiKeyRequest(id=second["key_id"], description="changed outside"))
+    project.refresh()
+    preview = project.preview().stdout
+    assert re.search(r'~ description: "changed outside" => "native \w+ key"', preview), preview
+    project.up()
+    assert own_keys(emulator)[0].description != "changed outside"
 
     with VeniceClient(emulator.base_url, admin_key) as admin:  # deleted outside Pulumi
         admin.delete_key(second["key_id"])
     project.refresh()
-    assert project.resources("venice:index:ApiKey") == []
+    assert [r["urn"].rsplit("::", 1)[1] for r in project.resources("venice:index:ApiKey")] == [
+        "linked"
+    ]
     project.up()
     third = project.outputs(show_secrets=True)
     assert third["key_id"] not in (first["key_id"], second["key_id"])
+    assert linked_key(emulator).description == LINKED + third["last6"]
 
     project.config("venice-e2e:description", "x" * 70)  # bad input: preview names the field
     failed = project.preview(check=False)
     said = failed.stdout + failed.stderr
     assert failed.returncode != 0 and "description" in said and "at most 64" in said
-    assert managed(emulator)[0].id == third["key_id"]
+    assert own_keys(emulator)[0].id == third["key_id"]
+    linked_secret = linked_key(emulator).secret
 
     project.config("venice-e2e:description", "native key")
     project.destroy()
     assert managed(emulator) == []
-    values = [first["key_secret"], second["key_secret"], third["key_secret"], admin_key]
+    values = [first["key_secret"], second["key_secret"], third["key_secret"], linked_secret]
+    values.append(admin_key)
     project.assert_never_shown(values)
     assert not [v for v in values if v in json.dumps(project.export())]
     assert not [v for v in values if v in project.backend_text()]
@@ -297,15 +360,22 @@ def test_a_wallet_key_never_shows_the_wallet_key(
     # The wallet's ADMIN key manages itself: no admin key of another account.
     project.pulumi("config", "rm", "venice:apiKey")
     project.config("venice-e2e:walletKey", private_key, secret=True)
+    preview = project.preview().stdout  # the managing key's value is unknown until it exists
+    assert "+ 4 to create" in preview, preview
     project.up()
     out = project.outputs(show_secrets=True)
-    stored = {k.id: k for k in emulator.server.backend.all_keys()}[out["key_id"]]
-    assert stored.secret == out["key_secret"] and stored.api_key_type == "ADMIN"
-    assert stored.account.lower() == out["address"].lower()  # the wallet's own account
+    stored = {k.id: k for k in emulator.server.backend.all_keys()}
+    wallet_key, helper, agent = (stored[out[name]] for name in ("key_id", "helper_id", "agent_id"))
+    assert wallet_key.secret == out["key_secret"] and wallet_key.api_key_type == "ADMIN"
+    assert wallet_key.account.lower() == out["address"].lower()  # the wallet's own account
+    assert helper.account == agent.account == wallet_key.account  # managed by the wallet's key
     project.refresh()
+    assert "4 unchanged" in project.preview().stdout
     project.destroy()
-    assert out["key_id"] not in {k.id for k in emulator.server.backend.all_keys()}
-    hidden = [private_key, private_key.removeprefix("0x"), out["key_secret"], admin_key]
+    left = {k.id for k in emulator.server.backend.all_keys()}
+    assert not left & {wallet_key.id, helper.id, agent.id}
+    hidden = [private_key, private_key.removeprefix("0x"), admin_key]
+    hidden += [wallet_key.secret, helper.secret, agent.secret]
     project.assert_never_shown(hidden)
     assert not [v for v in hidden if v in json.dumps(project.export())]
     assert not [v for v in hidden if v in project.backend_text()]

@@ -71,9 +71,11 @@ class ProviderSettings:
         return self.api_key
 
 
-def unknown_settings(keys: Iterable[str]) -> list[str]:
-    """One warning per ``venice:*`` setting that is not one of ours (a typo is
-    otherwise silently ignored), naming the likely one."""
+def unknown_settings(keys: Iterable[str], *, refused: bool = False) -> list[str]:
+    """One sentence per ``venice:*`` setting that is not one of ours, naming
+    the likely one: a warning that it is ignored (stack config, which a typo
+    would otherwise silently miss), or, ``refused``, the reason it fails (the
+    native plugin's provider inputs, which preview refuses)."""
     known = {key.lower(): key for key in CONFIG_KEYS}
     warnings = []
     for key in sorted(keys):
@@ -84,7 +86,7 @@ def unknown_settings(keys: Iterable[str]) -> list[str]:
         )
         hint = f"did you mean {likely}? " if likely else ""
         warnings.append(
-            f"{key} is not a setting of pulumi-venice and is ignored ({hint}"
+            f"{key} is not a setting of pulumi-venice{'' if refused else ' and is ignored'} ({hint}"
             f"the settings are {', '.join(CONFIG_KEYS)})"
         )
     return warnings

@@ -23,7 +23,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -83,10 +83,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Diff:
-    """Whether the key changes, and the inputs (or rotation reason) that need a new one."""
+    """Whether the key changes, the inputs that differ (``changed``, with a due
+    rotation's reason), and those (or the rotation reason) that need a new one."""
 
     changes: bool
     replaces: list[str]
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -335,9 +337,11 @@ class KeyLifecycle:
         due = rotation.rotation_reason(olds, known, times.now())
         if due is not None and due not in replaces:
             replaces.append(due)
+        if due is not None and due not in changed:
+            changed.append(due)
         if replaces:
             self._note_replacement(key_id, news)
-        return Diff(changes=bool(changed or replaces), replaces=replaces)
+        return Diff(changes=bool(changed), replaces=replaces, changed=changed)
 
     @explained
     def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

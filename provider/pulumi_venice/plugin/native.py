@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -40,6 +42,8 @@ from pulumi.provider.experimental.provider import (
     GetSchemaResponse,
     InvokeRequest,
     InvokeResponse,
+    PropertyDiff,
+    PropertyDiffKind,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -51,7 +55,7 @@ from ..client import VeniceClient
 from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
 from ..errors import ConfigurationError
 from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
-from ..lifecycle import SECRET_OUTPUTS, KeyLifecycle
+from ..lifecycle import SECRET_OUTPUTS, Diff, KeyLifecycle
 from ..web3_lifecycle import Web3KeyLifecycle
 from .schema import (
     API_KEY,
@@ -60,6 +64,7 @@ from .schema import (
     GET_RATE_LIMIT_LOGS,
     GET_RATE_LIMITS,
     WEB3_API_KEY,
+    schema,
     schema_json,
 )
 from .values import camel, plain, plain_value, property_value, wire
@@ -112,7 +117,8 @@ class VeniceProvider(Provider):
         likely one) and bad values, each in a sentence that shows no value."""
         given = {k: plain_value(v) for k, v in request.new_inputs.items() if k not in ENGINE_INPUTS}
         failures = [
-            CheckFailure("", text) for text in unknown_settings(f"venice:{k}" for k in given)
+            CheckFailure("", text)
+            for text in unknown_settings((f"venice:{k}" for k in given), refused=True)
         ]
         try:
             resolve_settings({k: v for k, v in _config(given, {}).items() if v != UNKNOWN})
@@ -143,7 +149,7 @@ class VeniceProvider(Provider):
         return CheckResponse(
             inputs=wire(inputs, SECRETS),
             failures=[
-                CheckFailure(camel(prop) if prop else prop, reason)
+                CheckFailure(camel(prop) if prop else prop, camel_names(reason))
                 for prop, reason in engine_failures(failures)
             ],
         )
@@ -153,11 +159,15 @@ class VeniceProvider(Provider):
         diff = lifecycle.diff(
             request.resource_id, plain(request.old_state), plain(request.new_inputs)
         )
-        # The new key is always made before the old one is retired.
+        # The new key is always made before the old one is retired. The engine
+        # shows what changes (``description: "c" => "c2"``) only from a detailed
+        # diff, which this server always claims to send.
         return DiffResponse(
             changes=diff.changes,
             replaces=[camel(name) for name in diff.replaces],
             delete_before_replace=False,
+            diffs=[camel(name) for name in diff.changed],
+            detailed_diff=detailed_diff(diff, request.old_state, request.new_inputs),
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
@@ -205,6 +215,48 @@ class VeniceProvider(Provider):
         return InvokeResponse(
             return_value={k: property_value(v) for k, v in result.items()}, failures=[]
         )
+
+
+_SNAKE_WORD: Final = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+@functools.cache
+def _wire_names() -> frozenset[str]:
+    """Every property name of the schema's resources (camelCase)."""
+    resources = schema()["resources"].values()
+    return frozenset(
+        n for r in resources for kind in ("inputProperties", "properties") for n in r[kind]
+    )
+
+
+def camel_names(text: str) -> str:
+    """The core's message with its field names as this door's callers write
+    them (``expires_at`` -> ``expiresAt``), so it names what they typed."""
+    return _SNAKE_WORD.sub(lambda m: camel(m[0]) if camel(m[0]) in _wire_names() else m[0], text)
+
+
+def detailed_diff(
+    diff: Diff, olds: Mapping[str, PropertyValue], news: Mapping[str, PropertyValue]
+) -> dict[str, PropertyDiff]:
+    """Each changed input's kind of change (added, deleted, updated; with
+    replacement or not), against the stored state (not the old inputs)."""
+    detailed = {}
+    for name in diff.changed:
+        wire_name, replace = camel(name), name in diff.replaces
+        had = not _is_null(olds.get(wire_name))
+        has = not _is_null(news.get(wire_name))
+        if has and not had:
+            kind = PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
+        elif had and not has:
+            kind = PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
+        else:
+            kind = PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+        detailed[wire_name] = PropertyDiff(kind, input_diff=False)
+    return detailed
+
+
+def _is_null(value: PropertyValue | None) -> bool:
+    return value is None or value.value is None
 
 
 def _config(given: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, Any]:

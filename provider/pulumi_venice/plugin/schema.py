@@ -228,11 +228,21 @@ def _limit_type() -> dict[str, Any]:
     }
 
 
+# The settings' schema types (the rest are strings): typed, so that a
+# TypeScript or Go program gives `maxRetries: 3`, not `"3"`.
+CONFIG_TYPES: Final[Mapping[str, str]] = {
+    "requestTimeout": "number",
+    "maxRetries": "integer",
+    "operationTimeout": "number",
+    "rateLimitTimeout": "number",
+}
+
+
 def _config() -> dict[str, Any]:
     variables: dict[str, Any] = {}
     for name, (environment, doc) in CONFIG_DOCS.items():
         spec: dict[str, Any] = {
-            "type": "string",
+            "type": CONFIG_TYPES.get(name, "string"),
             "description": doc,
             "defaultInfo": {"environment": [environment]},
         }

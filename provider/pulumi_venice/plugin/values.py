@@ -7,6 +7,11 @@ Only names at the top level are translated (``apiKeyType`` and
 Secrets are unwrapped where a call enters and the core's secret fields are
 wrapped again where it leaves; an unknown (computed) value becomes the core's
 UNKNOWN. Numbers are floats on the wire (Pulumi has no integers).
+
+Unknowns travel as Pulumi's wire sentinel, a string (``rpc.UNKNOWN``, the
+same text as the core's UNKNOWN), both ways: the SDK reads an incoming one as
+that string, and cannot marshal its own ``PropertyValue.computed()`` (it
+raises "Unsupported value type"), so an outgoing one is sent as the string too.
 """
 
 from __future__ import annotations
@@ -54,10 +59,9 @@ def plain(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
 
 
 def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
-    """A plain value as a PropertyValue (ints become floats; UNKNOWN, computed)."""
-    if value == UNKNOWN:
-        wrapped = PropertyValue.computed()
-    elif isinstance(value, bool) or value is None or isinstance(value, str | float):
+    """A plain value as a PropertyValue (ints become floats; UNKNOWN stays the
+    wire's unknown sentinel)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
         wrapped = PropertyValue(value)
     elif isinstance(value, int):
         wrapped = PropertyValue(float(value))

@@ -35,9 +35,18 @@ func main() {
 		if err != nil {
 			return err
 		}
+		// Wired to the first key: its description is unknown until that key exists.
+		linked, err := venice.NewApiKey(ctx, "linked", &venice.ApiKeyArgs{
+			ApiKeyType:  pulumi.String("INFERENCE"),
+			Description: pulumi.Sprintf("linked to %s", key.Last6Chars),
+		})
+		if err != nil {
+			return err
+		}
 		ctx.Export("key_id", key.ID())
 		ctx.Export("key_secret", key.ApiKey)
 		ctx.Export("last6", key.Last6Chars)
+		ctx.Export("linked_id", linked.ID())
 		return nil
 	})
 }

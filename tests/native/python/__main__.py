@@ -15,6 +15,14 @@ key = venice.ApiKey(
     keepers={"rotation": config.get("rotation") or "1"},
 )
 
+# Wired to the first key: its description is unknown until that key exists.
+linked = venice.ApiKey(
+    "linked",
+    api_key_type="INFERENCE",
+    description=key.last6_chars.apply(lambda last6: f"linked to {last6}"),
+)
+
 pulumi.export("key_id", key.id)
 pulumi.export("key_secret", key.api_key)
 pulumi.export("last6", key.last6_chars)
+pulumi.export("linked_id", linked.id)

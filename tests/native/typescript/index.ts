@@ -12,6 +12,13 @@ const key = new venice.ApiKey("key", {
     keepers: { rotation: config.get("rotation") ?? "1" },
 });
 
+// Wired to the first key: its description is unknown until that key exists.
+const linked = new venice.ApiKey("linked", {
+    apiKeyType: "INFERENCE",
+    description: pulumi.interpolate`linked to ${key.last6Chars}`,
+});
+
 export const key_id = key.id;
 export const key_secret = key.apiKey;
 export const last6 = key.last6Chars;
+export const linked_id = linked.id;
