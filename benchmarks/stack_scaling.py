@@ -176,7 +176,7 @@ DOORS = ("dynamic", "plugin", "plugin-yaml")
 def yaml_program(size: int) -> str:
     """The benchmark's stack as a Pulumi YAML program on the plugin: ``size``
     keys (YAML has no loops, so each is written out), ``usd`` their USD cap."""
-    lines = ["configuration:", "  usd:", "    type: Number", "    default: 5"]
+    lines = ["config:", "  usd:", "    type: number", "    default: 5"]
     lines += ["resources:"] if size else ["resources: {}"]
     for index in range(size):
         lines += [

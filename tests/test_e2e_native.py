@@ -178,7 +178,9 @@ def lifecycle(project: PulumiProject, emulator: EmulatorThread, admin_key: str) 
     assert project.outputs(show_secrets=True) == first
     assert own_keys(emulator)[0].consumption_limit["usd"] == 7.5
 
-    project.config("venice-e2e:rotation", "2")  # a replacement: the new key first
+    # A replacement: the new key first. (Pulumi YAML hands the value over as
+    # the number 2; a keeper counts as its text, so every program sees "2".)
+    project.config("venice-e2e:rotation", "2")
     preview = project.preview().stdout
     assert "+-1 to replace" in preview and '~ rotation: "1" => "2"' in preview, preview
     assert re.search(rf'~ description: "{LINKED}{first["last6"]}" => \[unknown\]', preview)

@@ -65,7 +65,7 @@ def test_check_ignores_declared_outputs_and_provider_key() -> None:
         (good(expires_at="2020-01-01"), "expires_at", "2020-01-01 has passed"),
         (good(expires_at="next tuesday"), "expires_at", "ISO 8601"),
         (good(expires_at="2030-01-01T00:00:00"), "expires_at", "time zone"),
-        (good(keepers={"rotation": 1.0}), "keepers", "must be a string"),
+        (good(keepers={"rotation": [1.0]}), "keepers", "must be a string"),
         (good(colour="blue"), "colour", "not a known input"),
         (good(api_key="VENICE_INFERENCE_KEY_x"), "api_key", "is an output"),
         (good(import_id=""), "import_id", "Venice key id"),
@@ -169,3 +169,19 @@ def test_diff_counts_an_unknown_as_a_change() -> None:
 def test_diff_ignores_create_only_inputs() -> None:
     news, _ = check_inputs(good(import_id="abc", import_api_key="VENICE_INFERENCE_KEY_x"))
     assert changed_fields(stored(), news) == ([], [])
+
+
+def test_keepers_given_as_numbers_or_booleans_count_as_their_text() -> None:
+    # Pulumi YAML and typed stack config hand `generation: 2` over as a number.
+    given = {"a": 2.0, "b": 2.5, "c": True, "d": "x"}
+    inputs, failures = check_inputs(
+        {"api_key_type": "INFERENCE", "description": "d", "keepers": given}
+    )
+    assert failures == []
+    assert inputs["keepers"] == {"a": "2", "b": "2.5", "c": "true", "d": "x"}
+    stored = {**inputs, "keepers": {"a": "2", "b": "2.5", "c": "true", "d": "x"}}
+    assert changed_fields(stored, inputs) == ([], [])
+    _, failures = check_inputs(
+        {"api_key_type": "INFERENCE", "description": "d", "keepers": {"a": [1]}}
+    )
+    assert failures == [("keepers", "keepers.a must be a string (got [1])")]

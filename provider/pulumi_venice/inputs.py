@@ -10,6 +10,7 @@ input.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -145,6 +146,15 @@ class LimitSettings(BaseModel):
         return ConsumptionLimit(usd=self.usd, diem=self.diem, vcu=self.vcu)
 
 
+def _keeper_text(value: Any) -> Any:
+    """A number or boolean as the text a user wrote (2.0 from the wire is "2")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and math.isfinite(value):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return value
+
+
 class BaseKeySettings(BaseModel):
     """The validated, defaulted settings every kind of Venice key has."""
 
@@ -166,6 +176,16 @@ class BaseKeySettings(BaseModel):
     renew_before: Duration = key_field(Role.POLICY)
     retire_grace: Duration = key_field(Role.POLICY)
     admin_api_key: str | None = key_field(Role.CREDENTIAL, secret=True)
+
+    @field_validator("keepers", mode="before")
+    @classmethod
+    def _keepers_as_text(cls, value: Any) -> Any:
+        """A keeper given as a number or a boolean counts as its text (2 is
+        "2", true is "true"): Pulumi YAML and typed stack config hand numbers
+        over as numbers, and a keeper is only ever compared."""
+        if not isinstance(value, Mapping):
+            return value
+        return {k: _keeper_text(v) for k, v in value.items()}
 
     @field_validator("admin_api_key")
     @classmethod
