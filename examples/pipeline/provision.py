@@ -30,6 +30,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pulumi import automation as auto
+from tenants import RESOURCE_PREFIX as TENANT_PREFIX
 from tenants import Tenant, TenantsFileError, load_tenants, resource_name
 
 import pulumi_venice as venice
@@ -67,7 +69,6 @@ _LOCK_HOLDER = re.compile(r"created by (?P<user>[^@\s]+)@(?P<host>\S+) \(pid (?P
 # The engine's colour directives (``<{%reset%}>``) and terminal escapes, and
 # the prefix gRPC puts before a Python provider's exception text.
 _MARKUP = re.compile(r"<\{%[^%]*%\}>|\x1b\[[0-9;]*m|Exception calling application: ")
-TENANT_PREFIX = "tenant-"
 _STREAM_LABEL = re.compile(r"^(?:stdout|stderr): ")
 BACKEND = "PULUMI_BACKEND_URL"
 _BACKEND_RACE = re.compile(r"failed to create table .*(?:duplicate key value|already exists)")
@@ -155,10 +156,11 @@ class Progress:
         lines += [f"  {m}" for m in self.run_errors if not (failed and "update failed" in m)]
         if self.planning:
             return "\n".join([*lines, "provision: the preview changed nothing at Venice."])
-        done: dict[str, int] = {}
-        for tenant, outcome in self.happened.items():
-            if tenant not in failed and outcome != DONE["same"]:
-                done[outcome] = done.get(outcome, 0) + 1
+        done = Counter(
+            outcome
+            for tenant, outcome in self.happened.items()
+            if tenant not in failed and outcome != DONE["same"]
+        )
         reached = {*self.happened, *failed}
         unreached = [t.name for t in tenants if t.name not in reached]
         parts = [f"{count} {outcome}" for outcome, count in sorted(done.items())]

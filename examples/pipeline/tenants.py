@@ -148,6 +148,9 @@ def load_tenants(path: Path) -> list[Tenant]:
     return tenants
 
 
+RESOURCE_PREFIX = "tenant-"
+
+
 def resource_name(tenant: Tenant) -> str:
     """The Pulumi resource name of a tenant's key: a renamed tenant is a new key."""
-    return f"tenant-{tenant.name}"
+    return f"{RESOURCE_PREFIX}{tenant.name}"
