@@ -99,6 +99,12 @@ def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict
             assert all(spec.get("description") for spec in resource[kind].values()), (token, kind)
         assert resource["properties"]["apiKey"]["secret"] is True
         assert resource["inputProperties"]["apiKeyType"]["replaceOnChanges"] is True
+        for name, token in (
+            ("apiKeyType", "ApiKeyType"),
+            ("limitPeriod", "LimitPeriod"),
+            ("modelPrivacy", "ModelPrivacy"),
+        ):
+            assert resource["inputProperties"][name]["$ref"] == f"#/types/venice:index:{token}"
         assert resource["inputProperties"]["keepers"]["replaceOnChanges"] is True
         assert "replaceOnChanges" not in resource["inputProperties"]["description"]
         assert resource["inputProperties"]["adminApiKey"]["secret"] is True
@@ -118,8 +124,24 @@ def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict
     assert config["apiKey"]["defaultInfo"]["environment"] == ["VENICE_API_KEY"]
     assert all(v["description"] for v in config.values())
     assert schema["provider"]["inputProperties"]["apiKey"]["secret"] is True
+    enums = {
+        t: [v["value"] for v in spec["enum"]]
+        for t, spec in schema["types"].items()
+        if "enum" in spec
+    }
+    assert enums == {
+        "venice:index:ApiKeyType": ["INFERENCE", "ADMIN"],
+        "venice:index:LimitPeriod": ["EPOCH", "MONTH", "LIFETIME"],
+        "venice:index:ModelPrivacy": ["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"],
+    }
     for token, spec in schema["types"].items():
-        assert all(p.get("description") for p in spec["properties"].values()), token
+        described = spec["enum"] if "enum" in spec else spec["properties"].values()
+        assert all(p.get("description") for p in described), token
+    settings = schema["provider"]["inputProperties"]
+    assert settings["maxRetries"]["type"] == "integer"
+    assert {
+        settings[n]["type"] for n in ("requestTimeout", "operationTimeout", "rateLimitTimeout")
+    } == {"number"}
 
 
 LINKED = "linked to "

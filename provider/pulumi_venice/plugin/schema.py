@@ -124,6 +124,42 @@ RESULT_DOCS: Final[Mapping[str, str]] = {
 }
 
 
+# Inputs that take one of a few values: enum types, so that an editor offers
+# the values and a typo fails to compile (TypeScript, Go) before preview.
+ENUM_TYPES: Final[Mapping[str, str]] = {
+    "api_key_type": "ApiKeyType",
+    "limit_period": "LimitPeriod",
+    "model_privacy": "ModelPrivacy",
+}
+ENUM_VALUE_DOCS: Final[Mapping[str, str]] = {
+    "INFERENCE": "Calls models.",
+    "ADMIN": "Calls models and manages the account's keys.",
+    "EPOCH": "The UTC day (Venice's epoch).",
+    "MONTH": "The calendar month.",
+    "LIFETIME": "The key's whole life.",
+    "ALL": "Every model.",
+    "PRIVATE_TEXT": "Private text models only (other kinds of model as usual).",
+    "PRIVATE_ONLY": "Private models only.",
+}
+
+
+def _enum_type(name: str) -> dict[str, Any]:
+    """The enum type of a settings field whose annotation is a Literal."""
+    annotation = KeySettings.model_fields[name].annotation
+    return {
+        "type": "string",
+        "description": PROPERTY_DOCS[name],
+        "enum": [
+            {
+                "name": "".join(part.capitalize() for part in value.split("_")),
+                "value": value,
+                "description": ENUM_VALUE_DOCS[value],
+            }
+            for value in get_args(annotation)
+        ],
+    }
+
+
 def _ref(model: type[BaseModel]) -> str:
     return f"#/types/{PACKAGE}:index:{model.__name__}"
 
@@ -210,6 +246,8 @@ def _resource(
 
 
 def _input_type(name: str, annotation: Any) -> dict[str, Any]:
+    if name in ENUM_TYPES:
+        return {"$ref": f"#/types/{PACKAGE}:index:{ENUM_TYPES[name]}"}
     if name == "consumption_limit":
         return {"$ref": f"#/types/{PACKAGE}:index:ConsumptionLimit"}
     if name == "keepers":
@@ -265,6 +303,7 @@ def _function(
 def schema() -> dict[str, Any]:
     """The package schema (built once per process)."""
     shared: dict[str, Any] = {f"{PACKAGE}:index:ConsumptionLimit": _limit_type()}
+    shared |= {f"{PACKAGE}:index:{token}": _enum_type(name) for name, token in ENUM_TYPES.items()}
     for model in (ApiKeyRecord, RateLimits, RateLimitLogEntry):
         _object_type(model, shared)
     record = dict(shared[f"{PACKAGE}:index:ApiKeyRecord"])

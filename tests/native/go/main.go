@@ -23,13 +23,13 @@ func main() {
 			rotation = "1"
 		}
 		key, err := venice.NewApiKey(ctx, "key", &venice.ApiKeyArgs{
-			ApiKeyType:  pulumi.String("INFERENCE"),
+			ApiKeyType:  venice.ApiKeyTypeInference, // the schema's enums are Go constants
 			Description: pulumi.String(description),
 			ConsumptionLimit: &venice.ConsumptionLimitArgs{
 				Usd:  pulumi.Float64(usd),
 				Diem: pulumi.Float64(0),
 			},
-			LimitPeriod: pulumi.String("MONTH"),
+			LimitPeriod: venice.LimitPeriodMonth,
 			Keepers:     pulumi.StringMap{"rotation": pulumi.String(rotation)},
 		})
 		if err != nil {
@@ -37,7 +37,7 @@ func main() {
 		}
 		// Wired to the first key: its description is unknown until that key exists.
 		linked, err := venice.NewApiKey(ctx, "linked", &venice.ApiKeyArgs{
-			ApiKeyType:  pulumi.String("INFERENCE"),
+			ApiKeyType:  venice.ApiKeyTypeInference,
 			Description: pulumi.Sprintf("linked to %s", key.Last6Chars),
 		})
 		if err != nil {
