@@ -527,11 +527,7 @@ def native_python_sdk(work: Path, env: dict[str, str]) -> Path:
     """A virtualenv of its own with pulumi and the Python SDK generated from the
     plugin's schema (the project's venv is left alone: a second pulumi-* package
     there would make every program ask for its plugin); its path."""
-    run_checked(
-        ["pulumi", "package", "gen-sdk", "venice", "--language", "python", "--out", "sdk"],
-        env,
-        work,
-    )
+    run_checked([sys.executable, "-m", "pulumi_venice.plugin", "--gen-sdk", "python"], env, work)
     uv = str(Path(sys.prefix) / "bin" / "uv")
     run_checked([uv, "venv", "--quiet", "--seed", "--python", sys.executable, "venv"], env, work)
     version = importlib.metadata.version("pulumi")  # the engine's release, as in the project

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,31 +52,17 @@ def sdk_venv(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, st
     return native_python_sdk(tmp_path_factory.mktemp("native-sdk"), codegen_env)
 
 
-def fix_relative_imports(sdk: Path) -> None:
-    """Mend the generated TypeScript SDK's imports in its subfolders (config/,
-    types/): the v3.192.0 Node.js code generator writes them relative to the
-    SDK's root (``./utilities``, ``./types/input``), which tsc cannot find."""
-    for source in sdk.glob("*/*.ts"):
-        text = source.read_text(encoding="utf-8")
-        text = text.replace('from "./utilities"', 'from "../utilities"')
-        text = text.replace('from "./types/', 'from "./')
-        source.write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(scope="session")
 def typescript_env(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, str]) -> Path:
     """node_modules (@pulumi/pulumi, typescript from npm) and the TypeScript SDK
-    generated from the plugin's schema and built with tsc, shared by the tests."""
+    generated from the plugin's schema by --gen-sdk and built with tsc,
+    shared by the tests."""
     work = tmp_path_factory.mktemp("native-typescript")
     shutil.copy(NATIVE / "typescript" / "package.json", work / "package.json")
     run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], codegen_env, work)
-    run(
-        ["pulumi", "package", "gen-sdk", "venice", "--language", "nodejs", "--out", "sdk"],
-        codegen_env,
-        work,
-    )
+    # The SDK as users make it: gen-sdk with the code generator's mends applied.
+    run([sys.executable, "-m", "pulumi_venice.plugin", "--gen-sdk", "nodejs"], codegen_env, work)
     sdk = work / "sdk" / "nodejs"
-    fix_relative_imports(sdk)
     run([str(work / "node_modules" / ".bin" / "tsc")], codegen_env, sdk)
     shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
     return work
@@ -280,11 +267,7 @@ def test_a_go_program_through_the_generated_sdk(
     project = project_factory(NATIVE / "go", runtime="go")
     # The SDK is a package of the program's module (its importBasePath,
     # example.com/pulumi-venice/sdk/go/venice, is under the module's path).
-    run(
-        ["pulumi", "package", "gen-sdk", "venice", "--language", "go", "--out", "sdk"],
-        codegen_env,
-        project.dir,
-    )
+    run([sys.executable, "-m", "pulumi_venice.plugin", "--gen-sdk", "go"], codegen_env, project.dir)
     go_env = {**codegen_env, "GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"}
     run(["go", "mod", "tidy"], go_env, project.dir)
     project.env.update({"GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"})

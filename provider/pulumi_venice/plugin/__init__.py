@@ -6,7 +6,9 @@ it, ``pulumi import`` works, and explicit providers hold other accounts.
 ``python -m pulumi_venice.plugin --install`` installs it into Pulumi's plugin
 cache (as ``resource-venice-v<version>``), where every program, ``pulumi
 import`` and ``pulumi package gen-sdk venice`` find it; ``--path`` prints its
-directory (for ``plugins: providers: [{name: venice, path: ...}]``). Either
+directory (for ``plugins: providers: [{name: venice, path: ...}]``);
+``--gen-sdk LANGUAGE`` generates an SDK from its schema with the code
+generator's known mends applied (:func:`generate_sdk`). Either
 way the plugin is made for the Python that runs the command: the folder holds
 one executable, ``pulumi-resource-venice``, a two-line shell script that runs
 this interpreter on :mod:`pulumi_venice.plugin.serve`. The engine runs it
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -105,3 +108,43 @@ def install() -> str:
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise InstallError(f"pulumi plugin install failed: {last}")
     return f"installed the Pulumi plugin {PLUGIN_NAME} v{__version__} (served by {sys.executable})"
+
+
+SDK_LANGUAGES: Final = ("nodejs", "python", "go")
+# The v3.192.0 Node.js code generator (the one the Go module proxy serves)
+# writes the imports of config/*.ts and types/*.ts relative to the SDK's root
+# (./utilities, ./types/input), which tsc cannot find ("config/vars.ts: Cannot
+# find module './utilities'"). Each is rewritten relative to its folder.
+_NODEJS_ROOT_IMPORTS: Final = (
+    (re.compile(r'from "\./utilities"'), 'from "../utilities"'),
+    (re.compile(r'from "\./types/'), 'from "./'),
+)
+
+
+def generate_sdk(language: str, out: Path) -> Path:
+    """``pulumi package gen-sdk venice`` into ``out/LANGUAGE``, with the code
+    generator's known mends applied, so the SDK builds as it is (``tsc``,
+    ``pip install``, ``go build``). The plugin must be installed and the
+    language's host on PATH; the SDK's folder."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise InstallError("the Pulumi CLI is not on PATH")
+    if language not in SDK_LANGUAGES:
+        raise InstallError(f"no SDK for {language!r}: choose one of {', '.join(SDK_LANGUAGES)}")
+    done = subprocess.run(  # noqa: S603 - the CLI found on PATH, fixed arguments
+        [pulumi, "package", "gen-sdk", PLUGIN_NAME, "--language", language, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise InstallError(f"pulumi package gen-sdk failed: {last}")
+    sdk = out / language
+    if language == "nodejs":
+        for source in sdk.glob("*/*.ts"):
+            text = source.read_text(encoding="utf-8")
+            for pattern, replacement in _NODEJS_ROOT_IMPORTS:
+                text = pattern.sub(replacement, text)
+            source.write_text(text, encoding="utf-8")
+    return sdk

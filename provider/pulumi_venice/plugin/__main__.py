@@ -1,12 +1,14 @@
 """``python -m pulumi_venice.plugin``: install the native plugin ``venice``
-into Pulumi's plugin cache (``--install``), or print its directory (``--path``)."""
+into Pulumi's plugin cache (``--install``), print its directory (``--path``),
+or generate an SDK from its schema, mended to build (``--gen-sdk LANGUAGE``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from pulumi_venice.plugin import InstallError, install, plugin_dir
+from pulumi_venice.plugin import SDK_LANGUAGES, InstallError, generate_sdk, install, plugin_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,11 +28,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print its directory (for plugins.providers[].path in Pulumi.yaml)",
     )
+    action.add_argument(
+        "--gen-sdk",
+        choices=SDK_LANGUAGES,
+        metavar="LANGUAGE",
+        help=f"generate the SDK for LANGUAGE ({', '.join(SDK_LANGUAGES)}) into OUT/LANGUAGE "
+        "with `pulumi package gen-sdk`, mended so that it builds as it is",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("sdk"), help="where --gen-sdk writes (default: sdk)"
+    )
     args = parser.parse_args(argv)
     if args.path:
         print(plugin_dir())
         return 0
     try:
+        if args.gen_sdk:
+            print(f"generated the {args.gen_sdk} SDK in {generate_sdk(args.gen_sdk, args.out)}")
+            return 0
         print(install())
     except InstallError as error:
         print(f"pulumi_venice.plugin: {error}", file=sys.stderr)
