@@ -64,7 +64,7 @@ CATALOGUE: list[tuple[str, dict[str, Any], str]] = [
     ("expiry impossible date", {"expires_at": "2030-02-30"}, "expires_at"),
     ("expiry without zone", {"expires_at": "2030-01-01T00:00:00"}, "expires_at"),
     ("expiry a number", {"expires_at": 1893456000.0}, "expires_at"),
-    ("keepers not strings", {"keepers": {"n": 1.0}}, "keepers"),
+    ("keepers not strings", {"keepers": {"n": [1.0]}}, "keepers"),
     ("keepers not a map", {"keepers": "rotate"}, "keepers"),
     ("unknown field", {"ip_allowlist": ["10.0.0.0/8"]}, "ip_allowlist"),
     ("camelCase field", {"apiKeyType": "ADMIN"}, "apiKeyType"),
