@@ -12,7 +12,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from pulumi_venice.plugin import LAUNCHER, plugin_dir
+from pulumi_venice.plugin import LAUNCHER, InstallError, generate_sdk, plugin_dir
 
 from .harness import served_plugin
 
@@ -53,3 +53,9 @@ def test_the_launcher_serves_the_provider_over_grpc(folder: Path) -> None:
     schema = json.loads(answer.schema)
     assert schema["name"] == "venice"
     assert "venice:index:ApiKey" in schema["resources"]
+
+
+def test_an_sdk_is_generated_only_for_a_language_with_a_host_here(tmp_path: Path) -> None:
+    with pytest.raises(InstallError, match=r"no SDK for 'ruby': choose one of nodejs, python, go"):
+        generate_sdk("ruby", tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -87,27 +87,31 @@ class InstallError(Exception):
 def install() -> str:
     """Install the plugin into Pulumi's plugin cache with ``pulumi plugin
     install`` (the CLI must be on PATH); what the CLI said, last line."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise InstallError("the Pulumi CLI is not on PATH")
     with tempfile.TemporaryDirectory(prefix="venice-plugin-") as scratch:
         archive = Path(scratch) / f"pulumi-resource-{PLUGIN_NAME}-v{__version__}.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
             for item in plugin_dir().iterdir():
                 tar.add(item, arcname=item.name)
-        done = subprocess.run(  # noqa: S603 - the CLI found on PATH, fixed arguments
-            [
-                *(pulumi, "plugin", "install", "resource", PLUGIN_NAME, __version__),
-                *("--reinstall", "--file", str(archive), "--non-interactive"),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        _pulumi(
+            *("plugin", "install", "resource", PLUGIN_NAME, __version__),
+            *("--reinstall", "--file", str(archive), "--non-interactive"),
         )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise InstallError(f"pulumi plugin install failed: {last}")
     return f"installed the Pulumi plugin {PLUGIN_NAME} v{__version__} (served by {sys.executable})"
+
+
+def _pulumi(*args: str, hint: str = "") -> None:
+    """Run the Pulumi CLI found on PATH; if it fails, an InstallError with its
+    last error line (else its last line of stderr) and ``hint``."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise InstallError("the Pulumi CLI is not on PATH")
+    done = subprocess.run(  # noqa: S603 - the CLI found on PATH, arguments of ours
+        [pulumi, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["(no message)"]
+        said = next((ln for ln in reversed(lines) if ln.startswith("error:")), lines[-1])
+        raise InstallError(f"pulumi {' '.join(args[:2])} failed: {said}{hint}")
 
 
 SDK_LANGUAGES: Final = ("nodejs", "python", "go")
@@ -126,20 +130,12 @@ def generate_sdk(language: str, out: Path) -> Path:
     generator's known mends applied, so the SDK builds as it is (``tsc``,
     ``pip install``, ``go build``). The plugin must be installed and the
     language's host on PATH; the SDK's folder."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise InstallError("the Pulumi CLI is not on PATH")
     if language not in SDK_LANGUAGES:
         raise InstallError(f"no SDK for {language!r}: choose one of {', '.join(SDK_LANGUAGES)}")
-    done = subprocess.run(  # noqa: S603 - the CLI found on PATH, fixed arguments
-        [pulumi, "package", "gen-sdk", PLUGIN_NAME, "--language", language, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
+    _pulumi(
+        *("package", "gen-sdk", PLUGIN_NAME, "--language", language, "--out", str(out)),
+        hint=" (is the plugin installed? python -m pulumi_venice.plugin --install)",
     )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise InstallError(f"pulumi package gen-sdk failed: {last}")
     sdk = out / language
     if language == "nodejs":
         for source in sdk.glob("*/*.ts"):
