@@ -58,6 +58,36 @@ def test_rotation_by_age_with_a_grace_period(stack: RotationStack, admin_key: st
     project.assert_never_shown([first_secret, second_secret, admin_key])
 
 
+def test_a_run_cut_short_before_the_old_key_is_deleted_keeps_its_grace(
+    stack: RotationStack, emulator: EmulatorThread
+) -> None:
+    """The engine deletes a replaced key last. When the run fails before that
+    (here the consumer's file cannot be written), the old key stays in the
+    state to be deleted, and the next `pulumi up`, a new provider process,
+    deletes it first: from its state alone it must still leave it its grace."""
+    project = stack.project
+    project.up()
+    first_id, first_secret = project.outputs()["key_id"], stack.delivered()
+    stack.jump("31d")
+    stack.key_file.unlink()
+    stack.key_file.mkdir()  # the consumer's file cannot be written: the run fails
+    failed = project.up(check=False)
+    assert failed.returncode != 0
+    pending = [r for r in project.resources() if r.get("delete")]
+    assert [r["id"] for r in pending] == [first_id]  # left for the next run to delete
+    assert stack.works(first_secret)
+    stack.key_file.rmdir()
+    project.up()
+    assert [r for r in project.resources() if r.get("delete")] == []
+    assert project.outputs()["retiring_key_id"] == first_id
+    assert stack.works(first_secret) and stack.works(stack.delivered())
+    old = {k.id: k for k in emulator.server.backend.all_keys()}[first_id]
+    assert old.description.endswith(" (retiring)")
+    stack.jump("33d1h")  # the 2-day grace is over: Venice let it expire
+    assert not stack.works(first_secret)
+    project.destroy()
+
+
 def test_renewal_before_expiry(stack: RotationStack) -> None:
     project = stack.project
     project.config("venice-e2e:rotateAfter", "365d")  # only the renewal window applies

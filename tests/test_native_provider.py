@@ -13,6 +13,7 @@ import pytest
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckRequest,
+    CreateRequest,
     DiffRequest,
     PropertyDiffKind,
 )
@@ -127,3 +128,30 @@ def test_a_mistyped_provider_setting_is_refused_not_ignored() -> None:
         "venice:maxRetry is not a setting of pulumi-venice (did you mean venice:maxRetries? "
     )
     assert "ignored" not in failure.reason
+
+
+@pytest.mark.usefixtures("provider_env")
+def test_two_replaced_keys_with_the_same_inputs_each_name_their_own_old_key() -> None:
+    """The engine's diff and create of a replacement meet on the URN: created
+    in any order, each new key names (and retires) the key it replaced."""
+    plugin = VeniceProvider()
+    policy = {**BASE, "retireGrace": "2d", "keepers": {"generation": "1"}}
+    urns = [f"urn:pulumi:dev::p::{API_KEY}::{name}" for name in ("first", "second")]
+
+    async def replace_both() -> dict[str, tuple[str, str | None]]:
+        olds = {}
+        for urn in urns:
+            made = await plugin.create(CreateRequest(urn, props(policy), 60, False))
+            olds[urn] = (made.resource_id, made.properties)
+        news = props({**policy, "keepers": {"generation": "2"}})
+        for urn, (key_id, state) in olds.items():
+            diff = await plugin.diff(DiffRequest(urn, key_id, state, news, []))
+            assert diff.replaces == ["keepers"]
+        replaced = {}
+        for urn in reversed(urns):
+            made = await plugin.create(CreateRequest(urn, news, 60, False))
+            replaced[urn] = (olds[urn][0], made.properties["retiringKeyId"].value)
+        return replaced
+
+    for old_id, named in asyncio.run(replace_both()).values():
+        assert named == old_id

@@ -61,13 +61,38 @@ def test_keyword_arguments_and_args_class_are_equivalent(mocks: Mocks) -> Any:
 
     def check(values: list[Any]) -> None:
         first, second = (
-            {k: v for k, v in r.inputs.items() if k != "__provider"} for r in mocks.registered
+            {k: v for k, v in r.inputs.items() if k not in ("__provider", "__identity")}
+            for r in mocks.registered
         )
         assert first == second
+        assert sorted(r.inputs["__identity"] for r in mocks.registered) == ["a", "b"]
         assert first["consumption_limit"] == {"usd": 5}
         assert mocks.registered[0].typ == "pulumi-python:dynamic/venice:ApiKey"
 
     return pulumi.Output.all(by_kwargs.id, by_args.id).apply(check)
+
+
+@pulumi.runtime.test  # type: ignore[untyped-decorator]
+def test_a_key_under_a_parent_names_itself_under_the_parents_type(mocks: Mocks) -> Any:
+    """Two keys of one name under components of two types are two resources to
+    the provider too (a replacement's diff and create meet on this identity)."""
+    keys: list[ApiKey] = []
+    for team in ("Red", "Blue"):
+        parent = pulumi.ComponentResource(f"test:index:{team}", team.lower())
+        keys.append(
+            ApiKey(
+                "k",
+                api_key_type="INFERENCE",
+                description="d",
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+        )
+
+    def check(_: Any) -> None:
+        identities = [r.inputs["__identity"] for r in mocks.registered if r.typ.endswith("ApiKey")]
+        assert sorted(identities) == ["test:index:Blue::k", "test:index:Red::k"]
+
+    return pulumi.Output.all(*(key.id for key in keys)).apply(check)
 
 
 def test_resource_asks_the_engine_to_keep_api_key_secret() -> None:

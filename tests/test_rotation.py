@@ -9,10 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pytest_mock import MockerFixture
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.errors import ServerError
 from pulumi_venice.inputs import UNKNOWN, check_inputs
+from pulumi_venice.models import UpdateApiKeyRequest
 from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
 
 from .harness import key_works
@@ -202,6 +205,90 @@ def test_destroy_during_grace_revokes_both_keys(
     provider.delete(new_id, new)  # `pulumi destroy`: no diff announced a replacement
     assert not works(emulator, secret(new))
     assert not works(emulator, secret(olds))
+
+
+def test_a_delete_retried_by_a_later_up_still_leaves_the_grace(
+    provider: ApiKeyProvider, jump: Jump, emulator: EmulatorThread, client: VeniceClient
+) -> None:
+    """The engine deletes the replaced key last; if that delete fails, the next
+    `pulumi up` (a new provider process) retries it with nothing but the old
+    key's state. It must still leave the key its grace, not revoke it."""
+    props = {"rotate_after": "30d", "retire_grace": "2d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    news = inputs_of(**props)
+    assert provider.diff(key_id, olds, news).replaces
+    created = provider.create(news)
+    # ... the delete fails here (the run is cut short); a new process retries it:
+    ApiKeyProvider().delete(key_id, olds)
+    assert works(emulator, secret(olds)) and works(emulator, secret(created.outs or {}))
+    old = client.get_key(key_id)
+    assert abs(parse_expiry(old.expires_at or "") - (now() + timedelta(days=2))) < timedelta(
+        minutes=1
+    )
+    assert old.description == "rotating (retiring)"
+    jump("33d1m")
+    assert not works(emulator, secret(olds))
+
+
+def test_destroy_revokes_a_key_with_a_grace_policy_at_once(
+    provider: ApiKeyProvider, emulator: EmulatorThread
+) -> None:
+    """`pulumi destroy` (no replacement): the policy does not keep the key alive."""
+    key_id, olds = create(provider, rotate_after="30d", retire_grace="2d")
+    ApiKeyProvider().delete(key_id, olds)
+    assert not works(emulator, secret(olds))
+
+
+def test_two_keys_with_the_same_inputs_each_retire_their_own(
+    provider: ApiKeyProvider, jump: Jump, client: VeniceClient
+) -> None:
+    """Replaced in one `up` with identical inputs, each new key names (and
+    retires) the key it replaced, whatever order the engine creates them in."""
+    props = {"rotate_after": "30d", "retire_grace": "2d"}
+    olds = {name: create(provider, **props) for name in ("first", "second")}
+    jump("31d")
+    news = {name: {**inputs_of(**props), "__identity": name} for name in olds}
+    for name, (key_id, old) in olds.items():
+        assert provider.diff(key_id, old, news[name]).replaces
+    made = {name: provider.create(news[name]) for name in ("second", "first")}
+    for name, result in made.items():
+        assert (result.outs or {})["retiring_key_id"] == olds[name][0]
+    for key_id, old in olds.values():
+        provider.delete(key_id, old)
+        assert client.get_key(key_id).description == "rotating (retiring)"
+
+
+def test_a_retirement_venice_refuses_undoes_the_new_key(
+    provider: ApiKeyProvider,
+    jump: Jump,
+    emulator: EmulatorThread,
+    client: VeniceClient,
+    mocker: MockerFixture,
+) -> None:
+    """Create retires the old key as soon as the new one exists; if Venice
+    refuses that, the new key is revoked again and nothing has changed."""
+    props = {"rotate_after": "30d", "retire_grace": "2d"}
+    key_id, olds = create(provider, **props)
+    jump("31d")
+    news = inputs_of(**props)
+    assert provider.diff(key_id, olds, news).replaces
+    real_update = VeniceClient.update_key
+
+    def refuse_the_old_key(self: VeniceClient, request: UpdateApiKeyRequest) -> Any:
+        if request.id == key_id:
+            raise ServerError("update API key", "Venice answered 500", status=500)
+        return real_update(self, request)
+
+    before = {k.id for k in client.list_keys()}
+    mocker.patch.object(VeniceClient, "update_key", refuse_the_old_key)
+    with pytest.raises(ServerError, match=f"Could not replace API key {key_id}") as raised:
+        provider.create(news)
+    mocker.stopall()
+    assert "was revoked again and the old key is unchanged" in str(raised.value)
+    assert {k.id for k in client.list_keys()} == before  # the new key is gone again
+    assert client.get_key(key_id).expires_at == olds.get("expires_at")
+    assert works(emulator, secret(olds))
 
 
 def test_grace_never_extends_a_key_past_its_own_expiry(

@@ -56,6 +56,11 @@ from .wallet import (
 # Pulumi's marker for a value not known until apply time (pulumi.runtime.rpc.UNKNOWN).
 UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROVIDER_KEY: Final = "__provider"
+# A hidden input of the dynamic provider's resources: which resource this is
+# (its name, under its parent's URN). Pulumi's dynamic provider gives the
+# provider no URN, and a replacement's create must know which diff announced
+# it (see pulumi_venice.retirement). Never compared by diff.
+IDENTITY_KEY: Final = "__identity"
 
 
 class Role(StrEnum):
@@ -440,7 +445,7 @@ def check_inputs(
     Returns the inputs to store and a list of ``(property, reason)`` failures;
     a field whose value is unknown at preview is passed through unchecked.
     """
-    props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+    props = {k: v for k, v in news.items() if k not in (PROVIDER_KEY, IDENTITY_KEY)}
     failures: list[tuple[str, str]] = []
     for name in OUTPUT_ONLY_FIELDS:
         if props.get(name) is not None and not contains_unknown(props[name]):

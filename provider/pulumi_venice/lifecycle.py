@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Final, ParamSpec, TypeVar
 
 from . import rotation, times
@@ -62,6 +60,13 @@ from .inputs import (
     same_expiry,
 )
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from .retirement import (
+    PendingReplacements,
+    Replacement,
+    is_retiring,
+    resource_identity,
+    retirement_request,
+)
 from .retry import RetryPolicy
 from .times import format_expiry, parse_expiry
 
@@ -245,11 +250,6 @@ def text_value(props: Mapping[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _fingerprint(props: Mapping[str, Any]) -> str:
-    """The identity of a resource's inputs, as diff and create both see them."""
-    return json.dumps(dict(props), sort_keys=True, default=str)
-
-
 class KeyLifecycle:
     """Ordinary Venice API keys, made with an admin key (``POST /api_keys``)."""
 
@@ -261,8 +261,7 @@ class KeyLifecycle:
         self._settings: ProviderSettings | None = None
         self._client: VeniceClient | None = None
         self._directory: KeyDirectory | None = None
-        self._retirements: dict[str, timedelta] = {}  # old key id -> its grace period
-        self._replaced: dict[str, list[str]] = {}  # new key's inputs -> old key ids
+        self._replacements = PendingReplacements()
 
     # -- run-time configuration ------------------------------------------
 
@@ -331,7 +330,15 @@ class KeyLifecycle:
         """The inputs alone, with no regard to the provider's configuration."""
         return check_inputs(news)
 
-    def diff(self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
+    def diff(
+        self,
+        key_id: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        identity: str | None = None,
+    ) -> Diff:
+        """What changes; ``identity`` (the resource's URN) ties a replacement
+        to the create that makes it (see :mod:`pulumi_venice.retirement`)."""
         changed, replaces = changed_fields(olds, news, self.replace_fields)
         known = {k: v for k, v in news.items() if not contains_unknown(v)}
         due = rotation.rotation_reason(olds, known, times.now())
@@ -340,22 +347,37 @@ class KeyLifecycle:
         if due is not None and due not in changed:
             changed.append(due)
         if replaces:
-            self._note_replacement(key_id, news)
+            grace = news.get("retire_grace")
+            self._replacements.note(
+                resource_identity(identity, news),
+                Replacement(
+                    key_id,
+                    dict(olds),
+                    times.parse_duration(grace) if isinstance(grace, str) else None,
+                ),
+            )
         return Diff(changes=bool(changed), replaces=replaces, changed=changed)
 
     @explained
-    def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Make the key (exactly once); its id and outputs."""
+    def create(
+        self, props: Mapping[str, Any], identity: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """Make the key (exactly once); its id and outputs. When it replaces a
+        key with ``retire_grace``, that key is retired now, at Venice."""
         settings = self._settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
             return self._import(settings)
         self._changing_keys()
+        replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
         created, record, extra = self.mint(settings, props, expires_at)
+        if replacement is not None:
+            self._retire_replaced(replacement, created, props)
         outputs = outputs_from(
             record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
         )
-        return created.id, {**outputs, **self._created_extras(props), **extra}
+        retiring = {"retiring_key_id": replacement.old_id if replacement else None}
+        return created.id, {**outputs, **self._carried(props), **retiring, **extra}
 
     @explained
     def read(self, key_id: str, props: Mapping[str, Any]) -> Read:
@@ -425,21 +447,19 @@ class KeyLifecycle:
 
     @explained
     def delete(self, key_id: str, props: Mapping[str, Any]) -> None:
-        """Revoke the key; when it is being replaced and ``retire_grace`` is set,
-        give it that long to live instead. Destroying a key also revokes the key
-        it replaced, if that one is still in its grace period."""
+        """Revoke the key, unless Venice shows it retiring (its replacement
+        gave it a grace period). Destroying a key also revokes the key it
+        replaced, if that one is still in its grace period."""
         client = self.manager(f"delete API key {key_id}", props)
         self._changing_keys()
-        grace = self._take_retirement(key_id)
-        if grace is not None:
-            self._retire(client, key_id, props, grace)
-            return
-        retiring = text_value(props, "retiring_key_id")
         # Already gone is what delete wanted; so is a key that manages itself
         # whose own value is refused.
         gone: tuple[type[VeniceApiError], ...] = (KeyNotFoundError,)
         if self.manages_itself(props):
             gone = (KeyNotFoundError, AuthenticationError)
+        if self._is_retiring(client, key_id, props, gone):
+            return
+        retiring = text_value(props, "retiring_key_id")
         for doomed in (key_id, retiring) if retiring else (key_id,):
             with contextlib.suppress(*gone):
                 client.delete_key(doomed)
@@ -484,10 +504,6 @@ class KeyLifecycle:
         if failures:
             raise invalid(failures)
         return self.settings_type.model_validate(inputs)
-
-    def _created_extras(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """``_carried`` of a new key: which key it replaces, if it replaces one."""
-        return {**self._carried(props), "retiring_key_id": self._take_replaced(props)}
 
     def _finish_create(
         self,
@@ -598,36 +614,54 @@ class KeyLifecycle:
         )
         return key_id, {**outputs, **self._carried(inputs)}
 
-    # -- replacement and retirement ---------------------------------------------
-    #
-    # Pulumi replaces a key in three calls to this process: diff (which decides
-    # the replacement and knows the old id), create (the new key, whose inputs
-    # are the ones diff saw) and delete (the old key). A delete that no diff
-    # announced, as in `pulumi destroy`, revokes at once.
+    # -- replacement and retirement (see pulumi_venice.retirement) -------------
 
-    def _note_replacement(self, old_id: str, news: Mapping[str, Any]) -> None:
-        grace = news.get("retire_grace")
-        with self._lock:
-            if isinstance(grace, str):
-                self._retirements[old_id] = times.parse_duration(grace)
-            self._replaced.setdefault(_fingerprint(news), []).append(old_id)
-
-    def _take_replaced(self, props: Mapping[str, Any]) -> str | None:
-        with self._lock:
-            waiting = self._replaced.get(_fingerprint(props))
-            return waiting.pop(0) if waiting else None
-
-    def _take_retirement(self, key_id: str) -> timedelta | None:
-        with self._lock:
-            return self._retirements.pop(key_id, None)
-
-    def _retire(
-        self, client: VeniceClient, key_id: str, props: Mapping[str, Any], grace: timedelta
+    def _retire_replaced(
+        self, replacement: Replacement, created: CreatedApiKey, props: Mapping[str, Any]
     ) -> None:
-        """Let a replaced key live ``grace`` longer (never past its own expiry)."""
-        retire_at = times.now() + grace
-        current = text_value(props, "expires_at")
-        if current and parse_expiry(current) <= retire_at:
-            return  # it expires within the grace period anyway
-        with contextlib.suppress(KeyNotFoundError):
-            client.update_key(UpdateApiKeyRequest(id=key_id, expires_at=format_expiry(retire_at)))
+        """Retire the key the new one replaces; if Venice refuses, revoke the
+        new key again and fail, so that nothing has changed."""
+        request = retirement_request(replacement)
+        if request is None:
+            return  # no grace: the delete that follows revokes it
+        old = replacement.old_state
+        try:
+            with contextlib.suppress(KeyNotFoundError):  # gone already: nothing to retire
+                self.manager(f"retire API key {replacement.old_id}", old).update_key(request)
+            self._replacements.mark_retired(replacement.old_id)
+        except VeniceApiError as error:
+            try:
+                undo = self.manager("create API key", {**props, "api_key": created.api_key})
+                undo.delete_key(created.id)
+            except (VeniceApiError, ConfigurationError):
+                # Kept rather than lost: the state holds it, and the old key's
+                # delete revokes that one at once (it could not be retired).
+                return
+            raise type(error)(
+                "create API key",
+                f"Could not replace API key {replacement.old_id}: it could not be given its "
+                f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
+                "key is unchanged; run `pulumi up` again.",
+                status=error.status,
+                server_message=error.server_message,
+                key_id=replacement.old_id,
+            ) from None
+
+    def _is_retiring(
+        self,
+        client: VeniceClient,
+        key_id: str,
+        props: Mapping[str, Any],
+        gone: tuple[type[VeniceApiError], ...],
+    ) -> bool:
+        """Whether the key was retired by its replacement: known here, or (for
+        a key with a ``retire_grace`` policy, in any later process) shown so
+        by Venice. A key with no such policy is revoked with no extra call."""
+        if self._replacements.retired_here(key_id):
+            return True
+        if text_value(props, "retire_grace") is None:
+            return False
+        try:
+            return is_retiring(client.get_key(key_id))
+        except gone:
+            return False

@@ -35,7 +35,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .config import CONFIG_KEYS
-from .inputs import PROVIDER_KEY, UNKNOWN, engine_failures
+from .inputs import IDENTITY_KEY, PROVIDER_KEY, UNKNOWN, engine_failures
 from .lifecycle import SECRET_OUTPUTS, KeyLifecycle
 
 
@@ -55,8 +55,15 @@ def _plain_value(value: Any) -> Any:
 
 def plain(props: Mapping[str, Any]) -> dict[str, Any]:
     """Properties as the core takes them (unwrapped once, here, where a call
-    enters), without the pickled provider."""
-    return {k: _plain_value(v) for k, v in props.items() if k != PROVIDER_KEY}
+    enters), without the pickled provider and the resource's identity."""
+    hidden = (PROVIDER_KEY, IDENTITY_KEY)
+    return {k: _plain_value(v) for k, v in props.items() if k not in hidden}
+
+
+def identity(props: Mapping[str, Any]) -> str | None:
+    """The resource's identity, which its resource class sends as a hidden input."""
+    value = props.get(IDENTITY_KEY)
+    return value if isinstance(value, str) and value != UNKNOWN else None
 
 
 def secret_marked(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,10 +99,12 @@ class ApiKeyProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.lifecycle.check(plain(news))
+        if IDENTITY_KEY in news:  # kept, so that diff and create see it
+            inputs[IDENTITY_KEY] = news[IDENTITY_KEY]
         return CheckResult(inputs, [CheckFailure(p, r) for p, r in engine_failures(failures)])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        diff = self.lifecycle.diff(id_, plain(olds), plain(news))
+        diff = self.lifecycle.diff(id_, plain(olds), plain(news), identity(news))
         # The new key is always made before the old one is retired.
         return DiffResult(
             changes=diff.changes,
@@ -105,7 +114,7 @@ class ApiKeyProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        key_id, outputs = self.lifecycle.create(plain(props))
+        key_id, outputs = self.lifecycle.create(plain(props), identity(props))
         return CreateResult(key_id, secret_marked(outputs))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

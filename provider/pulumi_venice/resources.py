@@ -18,7 +18,7 @@ import pulumi
 import pulumi.dynamic
 
 from .config import unknown_settings
-from .inputs import OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
+from .inputs import IDENTITY_KEY, OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
 from .provider import ApiKeyProvider
 from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
@@ -136,6 +136,16 @@ def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
     return props
 
 
+def _identity(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
+    """Which resource this is, as its URN says it: its name, after its parent's
+    type when it has a parent (a URN names its parents' types, not their
+    names). The provider's diff and create of a replacement meet on it."""
+    parent = opts.parent if opts is not None else None
+    if parent is None:
+        return resource_name
+    return f"{parent.pulumi_resource_type}::{resource_name}"
+
+
 def _check_names(kwargs: Mapping[str, Any], args_type: type[Any]) -> None:
     """A misspelled input is a TypeError that names the likely one (the Args
     class, ``ApiKey("k", ApiKeyArgs(...))``, lets an editor or mypy catch it)."""
@@ -223,6 +233,7 @@ class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
             )
         resolved = _resolve_args(args, kwargs, self._args_type)
         props = resource_props(resolved)
+        props[IDENTITY_KEY] = _identity(resource_name, opts)
         super().__init__(self._provider_type(), resource_name, props, secret_options(opts))
 
     @classmethod

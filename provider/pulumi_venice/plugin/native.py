@@ -157,7 +157,10 @@ class VeniceProvider(Provider):
     async def diff(self, request: DiffRequest) -> DiffResponse:
         lifecycle = self._lifecycle(request.type)
         diff = lifecycle.diff(
-            request.resource_id, plain(request.old_state), plain(request.new_inputs)
+            request.resource_id,
+            plain(request.old_state),
+            plain(request.new_inputs),
+            identity=request.urn,
         )
         # The new key is always made before the old one is retired. The engine
         # shows what changes (``description: "c" => "c2"``) only from a detailed
@@ -172,7 +175,7 @@ class VeniceProvider(Provider):
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         lifecycle = self._lifecycle(request.type)
-        key_id, outputs = await self._run(lifecycle.create, plain(request.properties))
+        key_id, outputs = await self._run(lifecycle.create, plain(request.properties), request.urn)
         return CreateResponse(resource_id=key_id, properties=wire(outputs, SECRETS))
 
     async def read(self, request: ReadRequest) -> ReadResponse:

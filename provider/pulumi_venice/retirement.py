@@ -1,0 +1,122 @@
+"""Replacement with a grace period (``retire_grace``): the old key keeps
+working for a while, marked at Venice as retiring, instead of being revoked.
+
+Pulumi replaces a key in three calls: diff (which decides the replacement and
+knows the old key), create (the new key) and, once every other step is done,
+delete (the old key). What must outlive the process is kept where it
+survives:
+
+- **the old key's retirement is written to Venice by create**, as soon as the
+  new key exists: its expiry is moved to the end of the grace (never later
+  than its own) and its description ends in ``(retiring)``. If that fails,
+  the new key is revoked again and the create fails: nothing changed;
+- **the new key's state names the old one** (``retiring_key_id``), so that
+  destroying the new key during the grace revokes the old one too.
+
+A delete then needs only the old key's state and Venice's record: a key that
+Venice shows as retiring is left to expire, any other is revoked. So a delete
+that failed and is retried by a later ``pulumi up`` (a new process) still
+leaves the key its grace, and ``pulumi destroy`` still revokes at once.
+
+What create needs from diff (which key it replaces, that key's state, the
+grace) is handed over in memory, keyed by the resource: its URN (the plugin
+has it in both calls) or the identity the dynamic provider's resources send
+as a hidden input. A replacement's diff and create always run in one
+provider process, and two resources with the same inputs never take each
+other's old key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from . import times
+from .models import MAX_DESCRIPTION_LENGTH, ApiKeyRecord, UpdateApiKeyRequest, utf16_length
+from .times import format_expiry, parse_expiry
+
+# The end of a retiring key's description at Venice: how a later process (a
+# retried delete) knows that the key is retiring, and how a person looking at
+# the account's keys tells the old key from its replacement.
+RETIRING_MARK: Final = " (retiring)"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A replacement that diff announced: the old key and what retiring it takes."""
+
+    old_id: str
+    old_state: dict[str, Any]
+    grace: timedelta | None
+
+
+def resource_identity(identity: str | None, news: Mapping[str, Any]) -> str:
+    """The key of a replacement between diff and create: the resource's URN or
+    identity, else (for callers that give neither) its inputs."""
+    if identity:
+        return f"resource:{identity}"
+    return "inputs:" + json.dumps(dict(news), sort_keys=True, default=str)
+
+
+class PendingReplacements:
+    """Replacements announced by diff and not yet taken by create, per resource."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, Replacement] = {}
+        self._retired: set[str] = set()  # keys this process marked as retiring
+
+    def note(self, identity: str, replacement: Replacement) -> None:
+        """Diff decided a replacement (a later diff of the resource wins)."""
+        with self._lock:
+            self._pending[identity] = replacement
+
+    def take(self, identity: str) -> Replacement | None:
+        """The replacement create is making, if diff announced one."""
+        with self._lock:
+            return self._pending.pop(identity, None)
+
+    def mark_retired(self, key_id: str) -> None:
+        with self._lock:
+            self._retired.add(key_id)
+
+    def retired_here(self, key_id: str) -> bool:
+        """Whether this process retired the key (Venice has the lasting record)."""
+        with self._lock:
+            return key_id in self._retired
+
+
+def retiring_description(description: str | None) -> str:
+    """The old key's description with the retiring mark, cut to Venice's 64
+    UTF-16 units if need be."""
+    text = (description or "").removesuffix(RETIRING_MARK)
+    while text and utf16_length(text + RETIRING_MARK) > MAX_DESCRIPTION_LENGTH:
+        text = text[:-1]
+    return (text.rstrip() or "API key") + RETIRING_MARK
+
+
+def retirement_request(
+    replacement: Replacement, now: datetime | None = None
+) -> UpdateApiKeyRequest | None:
+    """The PATCH that retires the old key, or None when it has no grace."""
+    if replacement.grace is None:
+        return None
+    state = replacement.old_state
+    description = retiring_description(state.get("description"))
+    retire_at = (now or times.now()) + replacement.grace
+    current = state.get("expires_at")
+    if isinstance(current, str) and current and parse_expiry(current) <= retire_at:
+        # It expires within the grace anyway: only the mark changes.
+        return UpdateApiKeyRequest(id=replacement.old_id, description=description)
+    return UpdateApiKeyRequest(
+        id=replacement.old_id, description=description, expires_at=format_expiry(retire_at)
+    )
+
+
+def is_retiring(record: ApiKeyRecord) -> bool:
+    """Whether Venice's record shows a key retired by its replacement."""
+    return record.expires_at is not None and (record.description or "").endswith(RETIRING_MARK)
