@@ -138,10 +138,11 @@ def test_two_replaced_keys_with_the_same_inputs_each_name_their_own_old_key() ->
     policy = {**BASE, "retireGrace": "2d", "keepers": {"generation": "1"}}
     urns = [f"urn:pulumi:dev::p::{API_KEY}::{name}" for name in ("first", "second")]
 
-    async def replace_both() -> dict[str, tuple[str, str | None]]:
+    async def replace_both() -> dict[str, tuple[str, Any]]:
         olds = {}
         for urn in urns:
             made = await plugin.create(CreateRequest(urn, props(policy), 60, False))
+            assert made.resource_id is not None
             olds[urn] = (made.resource_id, made.properties)
         news = props({**policy, "keepers": {"generation": "2"}})
         for urn, (key_id, state) in olds.items():
