@@ -96,6 +96,9 @@ def test_the_schema_describes_every_property_and_marks_secrets(codegen_env: dict
         assert "replaceOnChanges" not in resource["inputProperties"]["description"]
         assert resource["inputProperties"]["adminApiKey"]["secret"] is True
     assert schema["resources"][API_KEY]["inputProperties"]["importApiKey"]["secret"] is True
+    # What matters only at creation is an input, never an output: the provider keeps none of it.
+    assert not {"importId", "importApiKey"} & set(schema["resources"][API_KEY]["properties"])
+    assert "walletPrivateKey" not in schema["resources"]["venice:index:Web3ApiKey"]["properties"]
     assert schema["resources"]["venice:index:Web3ApiKey"]["inputProperties"]["walletPrivateKey"][
         "secret"
     ]

@@ -59,3 +59,22 @@ def test_an_sdk_is_generated_only_for_a_language_with_a_host_here(tmp_path: Path
     with pytest.raises(InstallError, match=r"no SDK for 'ruby': choose one of nodejs, python, go"):
         generate_sdk("ruby", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_schemas_enums_are_the_wire_models_enumerations() -> None:
+    """Each enum type is named after, and holds the values of, an enumeration
+    of models.py: a new value there is a new value in every SDK."""
+    from typing import get_args
+
+    from pulumi_venice.models import ENUMERATIONS
+    from pulumi_venice.plugin.schema import schema
+
+    types = schema()["types"]
+    enums = {
+        t.rsplit(":", 1)[1]: [v["value"] for v in s["enum"]]
+        for t, s in types.items()
+        if "enum" in s
+    }
+    assert enums == {name: list(get_args(values)) for name, values in ENUMERATIONS.items()}
+    api_key = schema()["resources"]["venice:index:ApiKey"]["inputProperties"]
+    assert api_key["apiKeyType"]["$ref"] == "#/types/venice:index:ApiKeyType"

@@ -23,6 +23,14 @@ LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
 ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
 RateLimitType = Literal["RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"]
 
+# The key settings Venice enumerates, by name: the plugin's schema names its
+# enum types (and so the SDKs' enums: venice.ApiKeyType.INFERENCE) after them.
+ENUMERATIONS: Final[dict[str, Any]] = {
+    "ApiKeyType": ApiKeyType,
+    "LimitPeriod": LimitPeriod,
+    "ModelPrivacy": ModelPrivacy,
+}
+
 API_KEY_TYPES: Final[tuple[str, ...]] = get_args(ApiKeyType)
 LIMIT_PERIODS: Final[tuple[str, ...]] = get_args(LimitPeriod)
 MODEL_PRIVACIES: Final[tuple[str, ...]] = get_args(ModelPrivacy)

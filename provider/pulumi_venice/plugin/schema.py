@@ -30,7 +30,7 @@ from ..inputs import (
     fields_with,
     secret_fields,
 )
-from ..models import ApiKeyRecord, RateLimitLogEntry, RateLimits
+from ..models import ENUMERATIONS, ApiKeyRecord, RateLimitLogEntry, RateLimits
 from .values import camel
 
 PACKAGE: Final = "venice"
@@ -126,11 +126,6 @@ RESULT_DOCS: Final[Mapping[str, str]] = {
 
 # Inputs that take one of a few values: enum types, so that an editor offers
 # the values and a typo fails to compile (TypeScript, Go) before preview.
-ENUM_TYPES: Final[Mapping[str, str]] = {
-    "api_key_type": "ApiKeyType",
-    "limit_period": "LimitPeriod",
-    "model_privacy": "ModelPrivacy",
-}
 ENUM_VALUE_DOCS: Final[Mapping[str, str]] = {
     "INFERENCE": "Calls models.",
     "ADMIN": "Calls models and manages the account's keys.",
@@ -143,9 +138,31 @@ ENUM_VALUE_DOCS: Final[Mapping[str, str]] = {
 }
 
 
+def _literal(annotation: Any) -> Any:
+    """The annotation without Optional and Annotated around it."""
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return _literal(next(a for a in get_args(annotation) if a is not type(None)))
+    if origin is typing.Annotated:
+        return _literal(get_args(annotation)[0])
+    return annotation
+
+
+def enum_name(name: str) -> str | None:
+    """The enumeration (models.ENUMERATIONS) a settings field takes, if any."""
+    annotation = _literal(KeySettings.model_fields[name].annotation)
+    return next((n for n, values in ENUMERATIONS.items() if values == annotation), None)
+
+
+def _enum_fields() -> dict[str, str]:
+    """Each enumerated settings field and its enumeration's name."""
+    named = {field: enum_name(field) for field in KeySettings.model_fields}
+    return {field: enum for field, enum in named.items() if enum is not None}
+
+
 def _enum_type(name: str) -> dict[str, Any]:
     """The enum type of a settings field whose annotation is a Literal."""
-    annotation = KeySettings.model_fields[name].annotation
+    annotation = _literal(KeySettings.model_fields[name].annotation)
     return {
         "type": "string",
         "description": PROPERTY_DOCS[name],
@@ -229,7 +246,10 @@ def _resource(
         inputs[camel(name)] = spec
         if info.is_required():
             required_inputs.append(camel(name))
-    outputs = {k: dict(v) for k, v in inputs.items()}
+    # What matters only at creation (a wallet's private key, an import's id
+    # and value) is never an output: the provider does not keep it.
+    create_only = {camel(name) for name in fields_with(settings, Role.CREATE_ONLY)}
+    outputs = {k: dict(v) for k, v in inputs.items() if k not in create_only}
     for name in output_only:
         spec = {"type": "string", "description": PROPERTY_DOCS[name]}
         if name in secrets:
@@ -246,8 +266,9 @@ def _resource(
 
 
 def _input_type(name: str, annotation: Any) -> dict[str, Any]:
-    if name in ENUM_TYPES:
-        return {"$ref": f"#/types/{PACKAGE}:index:{ENUM_TYPES[name]}"}
+    enum = enum_name(name) if name in KeySettings.model_fields else None
+    if enum is not None:
+        return {"$ref": f"#/types/{PACKAGE}:index:{enum}"}
     if name == "consumption_limit":
         return {"$ref": f"#/types/{PACKAGE}:index:ConsumptionLimit"}
     if name == "keepers":
@@ -303,7 +324,7 @@ def _function(
 def schema() -> dict[str, Any]:
     """The package schema (built once per process)."""
     shared: dict[str, Any] = {f"{PACKAGE}:index:ConsumptionLimit": _limit_type()}
-    shared |= {f"{PACKAGE}:index:{token}": _enum_type(name) for name, token in ENUM_TYPES.items()}
+    shared |= {f"{PACKAGE}:index:{enum}": _enum_type(name) for name, enum in _enum_fields().items()}
     for model in (ApiKeyRecord, RateLimits, RateLimitLogEntry):
         _object_type(model, shared)
     record = dict(shared[f"{PACKAGE}:index:ApiKeyRecord"])
