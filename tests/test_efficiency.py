@@ -104,12 +104,12 @@ def test_create_is_two_calls_and_delete_one(
 def test_clients_of_one_process_share_one_connection_pool(
     provider: ApiKeyProvider, emulator: EmulatorThread
 ) -> None:
-    admin = provider.lifecycle.client()
-    other = provider.lifecycle.client_for("VENICE_INFERENCE_KEY_other")
-    public = provider.lifecycle.client_for(None)
+    admin = provider.lifecycle.context.client()
+    other = provider.lifecycle.context.client_for("VENICE_INFERENCE_KEY_other")
+    public = provider.lifecycle.context.client_for(None)
     assert admin._http is other._http is public._http
     assert admin._http is shared_http(
-        emulator.base_url, provider.lifecycle.settings().request_timeout
+        emulator.base_url, provider.lifecycle.context.settings().request_timeout
     )
     other.close()  # a no-op on the shared pool
     assert not admin._http.is_closed

@@ -23,7 +23,9 @@ from .errors import (
     TransportError,
     VeniceApiError,
 )
-from .models import CreatedApiKey
+from .inputs import BaseKeySettings
+from .models import ApiKeyRecord, CreatedApiKey
+from .records import record_from_created, update_request
 from .retry import NO_RETRIES
 
 MARKER_PREFIX: Final = "pulumi-venice pending "
@@ -103,3 +105,38 @@ def _swept(client: VeniceClient, markers: set[str]) -> bool:
     except VeniceApiError:
         return False
     return True
+
+
+def finish_create(
+    client: VeniceClient,
+    created: CreatedApiKey,
+    settings: BaseKeySettings,
+    expires_at: str | None,
+) -> ApiKeyRecord:
+    """Give a new key its real description; the PATCH answers with the key as
+    stored (the create answer's echo of the limits is unreliable).
+
+    If that fails, the key is revoked and the create fails cleanly, so no
+    state ever holds a key under a creation marker (which is what lets
+    ``venice-orphans`` treat an old marker key as an orphan). Only when the
+    revoke fails too is the key returned as it is, so that it is not lost:
+    the next ``up`` gives it its description.
+    """
+    try:
+        return client.update_key(update_request(created.id, settings, expires_at))
+    except VeniceApiError as error:
+        try:
+            client.delete_key(created.id)
+        except KeyNotFoundError:
+            pass  # gone already: nothing is left behind either way
+        except VeniceApiError:
+            return record_from_created(created)
+        raise type(error)(
+            "create API key",
+            f"Could not create API key: the new key {created.id} could not be given its "
+            f"settings ({error}) It was revoked again, so nothing is left behind; run "
+            "`pulumi up` again.",
+            status=error.status,
+            server_message=error.server_message,
+            key_id=created.id,
+        ) from None

@@ -25,8 +25,8 @@ from pydantic import BaseModel
 
 from .client import VeniceClient
 from .config import CONFIG_KEYS, resolve_settings
+from .context import ADMIN_KEY_REFUSED, settings_client
 from .errors import VeniceError
-from .lifecycle import ADMIN_KEY_REFUSED, settings_client
 from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
 
 

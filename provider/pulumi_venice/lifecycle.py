@@ -10,8 +10,11 @@ outputs named in :data:`SECRET_OUTPUTS` secret on the way out.
 :class:`KeyLifecycle` makes ordinary keys with an admin key; what differs for
 other kinds (a wallet's key: :mod:`pulumi_venice.web3_lifecycle`) is how a key
 is minted and which key manages it afterwards. One instance serves a provider
-process, called from several threads: its shared state (settings, clients,
-the pending replacements) lives behind one lock.
+process, called from several threads. What it is made of, each its own
+module: the process's settings and clients (:mod:`~pulumi_venice.context`),
+the wire mapping (:mod:`~pulumi_venice.records`), making a key exactly once
+(:mod:`~pulumi_venice.creation`), adopting one (:mod:`~pulumi_venice.importing`)
+and retiring a replaced one (:mod:`~pulumi_venice.retirement`).
 
 No message raised here contains a secret.
 """
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
@@ -29,54 +31,66 @@ from . import rotation, times
 from .client import VeniceClient
 from .config import (
     CONFIG_BASE_URL,
-    CONFIG_KEYS,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
     MISSING_API_KEY_MESSAGE,
-    ProviderSettings,
-    resolve_settings,
 )
-from .creation import create_exactly_once
-from .directory import KeyDirectory
+from .context import ProviderContext
+from .creation import create_exactly_once, finish_create
 from .errors import (
     AuthenticationError,
-    ConfigurationError,
-    ImportKeyError,
     InputError,
     KeyNotFoundError,
     NotConnectedError,
     VeniceApiError,
 )
+from .importing import adopt
 from .inputs import (
     CREDENTIAL_FIELDS,
     POLICY_FIELDS,
     REPLACE_FIELDS,
-    UPDATE_FIELDS,
     BaseKeySettings,
     KeySettings,
     changed_fields,
     check_inputs,
     contains_unknown,
-    same_expiry,
 )
-from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from .models import ApiKeyRecord, CreatedApiKey
+from .records import (
+    create_request,
+    inputs_from,
+    kept_expiry,
+    outputs_from,
+    record_from_created,
+    text_value,
+    update_request,
+)
 from .retirement import (
     PendingReplacements,
     Replacement,
     is_retiring,
     resource_identity,
-    retirement_request,
+    retire_replaced,
 )
-from .retry import RetryPolicy
-from .times import format_expiry, parse_expiry
+
+__all__ = [  # what the other front doors and kinds of keys take from here
+    "CREDENTIAL",
+    "CREDENTIAL_REFUSED",
+    "SECRET_OUTPUTS",
+    "Diff",
+    "Failures",
+    "KeyLifecycle",
+    "Read",
+    "create_request",
+    "explained",
+    "invalid",
+    "record_from_created",
+    "text_value",
+]
 
 CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
 # The outputs a front door must mark secret.
 SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)
-ADMIN_KEY_REFUSED: Final = (
-    "The admin key was refused: check venice:apiKey or VENICE_API_KEY "
-    "(it must be a valid ADMIN key)."
-)
 CREDENTIAL_REFUSED: Final = (
     "The admin_api_key was refused: it must be the value of a live ADMIN key of this key's account."
 )
@@ -105,24 +119,6 @@ class Read:
     inputs: dict[str, Any]
 
 
-def settings_client(
-    settings: ProviderSettings, api_key: str | None, refused_hint: str | None = None
-) -> VeniceClient:
-    """A client that calls with ``api_key`` on the process's shared connection pool."""
-    return VeniceClient(
-        settings.base_url,
-        api_key,
-        timeout=settings.request_timeout,
-        retry=RetryPolicy(
-            max_retries=settings.max_retries,
-            deadline_seconds=settings.operation_timeout,
-            rate_limit_deadline_seconds=settings.rate_limit_timeout,
-        ),
-        shared=True,
-        refused_hint=refused_hint,
-    )
-
-
 WRONG_PATH: Final = (
     f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}: Venice's API is under /api/v1 "
     f"({DEFAULT_BASE_URL}), and nothing answered at that path."
@@ -147,107 +143,9 @@ def explained(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def outputs_from(
-    record: ApiKeyRecord,
-    *,
-    api_key: str | None,
-    keepers: Mapping[str, str],
-    expires_as: Any = None,
-) -> dict[str, Any]:
-    """The resource's outputs: Venice's view of the key, plus the secret and keepers.
-
-    ``expires_as`` is the expiry as the program wrote it (``2027-06-30``): when
-    it names the same instant as Venice's, it is kept in that form, so that a
-    refresh records no difference the program did not make.
-    """
-    limits = record.consumption_limits
-    expires_at = record.expires_at
-    if expires_at and isinstance(expires_as, str) and same_expiry(expires_as, expires_at):
-        expires_at = expires_as
-    return {
-        "api_key": api_key,
-        "last6_chars": record.last6_chars,
-        "created_at": record.created_at,
-        "expires_at": expires_at,
-        "description": record.description,
-        "api_key_type": record.api_key_type,
-        "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
-        "limit_period": record.limit_period,
-        "model_privacy": record.model_privacy,
-        "keepers": dict(keepers),
-    }
-
-
-def inputs_from(
-    record: ApiKeyRecord, keepers: Mapping[str, str], state: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Inputs that describe the key as Venice has it (what a refresh records), in
-    the form the program wrote them where they mean the same (``state`` is the
-    key's recorded outputs); a key whose expiry comes from ``expires_after`` was
-    given no ``expires_at``, and is recorded without one."""
-    state = state or {}
-    outputs = outputs_from(
-        record, api_key=None, keepers=keepers, expires_as=state.get("expires_at")
-    )
-    inputs = {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
-    if state.get("expires_after"):
-        inputs["expires_at"] = None
-    return inputs
-
-
-def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
-    """A stand-in record from the create answer, used only when the stored key
-    cannot be read (its limits may be wrong: the next refresh corrects them)."""
-    return ApiKeyRecord(
-        api_key_type=created.api_key_type,
-        consumption_limits=created.consumption_limit,
-        limit_period=created.limit_period,
-        model_privacy=created.model_privacy,
-        created_at=None,
-        description=created.description,
-        expires_at=created.expires_at,
-        id=created.id,
-        last6Chars=created.api_key[-6:],
-        last_used_at=None,
-    )
-
-
-def create_request(
-    settings: BaseKeySettings, description: str, expires_at: str | None
-) -> CreateApiKeyRequest:
-    return CreateApiKeyRequest(
-        api_key_type=settings.api_key_type,
-        description=description,
-        expires_at=expires_at,
-        consumption_limit=settings.consumption_limit.to_wire(),
-        limit_period=settings.limit_period,
-        model_privacy=settings.model_privacy,
-    )
-
-
-def update_request(
-    key_id: str, settings: BaseKeySettings, expires_at: str | None
-) -> UpdateApiKeyRequest:
-    """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
-    return UpdateApiKeyRequest(
-        id=key_id,
-        description=settings.description,
-        expires_at=expires_at,
-        consumption_limit=settings.consumption_limit.to_wire(),
-        limit_period=settings.limit_period,
-        model_privacy=settings.model_privacy,
-    )
-
-
 def invalid(failures: Failures) -> InputError:
     """The error for inputs that check should have refused."""
     return InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
-
-
-def text_value(props: Mapping[str, Any], name: str) -> str | None:
-    """A text input or output, or None when it is absent (or not text)."""
-    value = props.get(name)
-    return value if isinstance(value, str) else None
 
 
 class KeyLifecycle:
@@ -256,61 +154,9 @@ class KeyLifecycle:
     settings_type: type[BaseKeySettings] = KeySettings
     replace_fields: tuple[str, ...] = REPLACE_FIELDS
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._settings: ProviderSettings | None = None
-        self._client: VeniceClient | None = None
-        self._directory: KeyDirectory | None = None
+    def __init__(self, context: ProviderContext | None = None) -> None:
+        self.context = context or ProviderContext()
         self._replacements = PendingReplacements()
-
-    # -- run-time configuration ------------------------------------------
-
-    def configure(self, config: Mapping[str, Any]) -> None:
-        """Take ``venice:*`` config; the environment fills what it lacks."""
-        settings = resolve_settings({key: config.get(key) for key in CONFIG_KEYS})
-        with self._lock:
-            self._client = None  # made again, with the new settings, on first use
-            self._directory = None
-            self._settings = settings
-
-    def settings(self) -> ProviderSettings:
-        """The run-time settings (from configure, else from the environment)."""
-        with self._lock:
-            if self._settings is None:
-                self._settings = resolve_settings()
-            return self._settings
-
-    def client(self) -> VeniceClient:
-        """The shared HTTP client, created on first use with the configured admin key."""
-        settings = self.settings()
-        with self._lock:
-            if self._client is None:
-                self._client = settings_client(
-                    settings, settings.require_api_key(), ADMIN_KEY_REFUSED
-                )
-                self._directory = KeyDirectory(self._client.list_keys)
-            return self._client
-
-    def client_for(self, api_key: str | None, refused_hint: str | None = None) -> VeniceClient:
-        """A client that calls with the given key (or none), on the process's
-        shared connection pool: cheap to make, and nothing to close."""
-        return settings_client(self.settings(), api_key, refused_hint)
-
-    def read_record(self, client: VeniceClient, key_id: str) -> ApiKeyRecord:
-        """A key as Venice has it: from the admin client's short-lived copy of
-        the key list when it has the key (one list call serves a whole
-        refresh), else from ``GET /api_keys/{id}`` (KeyNotFoundError if gone)."""
-        with self._lock:
-            directory = self._directory if client is self._client else None
-        record = directory.lookup(key_id) if directory is not None else None
-        return record if record is not None else client.get_key(key_id)
-
-    def _changing_keys(self) -> None:
-        """Drop the copy of the key list: this process is about to change a key."""
-        with self._lock:
-            directory = self._directory
-        if directory is not None:
-            directory.invalidate()
 
     # -- the lifecycle ----------------------------------------------------
 
@@ -321,7 +167,7 @@ class KeyLifecycle:
         """The inputs to store, and one ``(input, reason)`` per bad input; a key
         with no admin key to make it fails here, at preview, not at ``up``."""
         inputs, failures = self.validate(news)
-        admin = news.get(CREDENTIAL) or self.settings().api_key
+        admin = news.get(CREDENTIAL) or self.context.settings().api_key
         if not failures and self.needs_admin_to_create and not admin:
             failures.append(("", MISSING_API_KEY_MESSAGE))
         return inputs, failures
@@ -366,13 +212,13 @@ class KeyLifecycle:
         key with ``retire_grace``, that key is retired now, at Venice."""
         settings = self._settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
-            return self._import(settings)
-        self._changing_keys()
+            return self._adopt(settings)
+        self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
         created, record, extra = self.mint(settings, props, expires_at)
-        if replacement is not None:
-            self._retire_replaced(replacement, created, props)
+        if replacement is not None and retire_replaced(replacement, created, props, self.manager):
+            self._replacements.mark_retired(replacement.old_id)
         outputs = outputs_from(
             record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
         )
@@ -388,7 +234,7 @@ class KeyLifecycle:
                 raise
             # Gone (deleted or expired outside Pulumi; a key that manages itself
             # learns it as its own value being refused): refresh drops it.
-            self._confirm_gone(key_id, text_value(props, "api_key"))
+            self.context.confirm_gone(key_id, text_value(props, "api_key"))
             return Read(None, {}, {})
         keepers = props.get("keepers") or {}
         extra = self._carried(props)
@@ -405,7 +251,9 @@ class KeyLifecycle:
         """The key as Venice has it; an error names the key being refreshed (a
         failed list call serves many reads)."""
         try:
-            return self.read_record(self.manager(f"refresh API key {key_id}", props), key_id)
+            return self.context.read_record(
+                self.manager(f"refresh API key {key_id}", props), key_id
+            )
         except (KeyNotFoundError, AuthenticationError):
             raise
         except VeniceApiError as error:
@@ -429,8 +277,8 @@ class KeyLifecycle:
         client = self.manager(
             f"update API key {key_id}", {**olds, CREDENTIAL: news.get(CREDENTIAL)}
         )
-        self._changing_keys()
-        expires_at = self._kept_expiry(settings, olds)
+        self.context.changing_keys()
+        expires_at = kept_expiry(settings, olds)
         # The PATCH answers with the key as stored: no read-back needed.
         try:
             record = client.update_key(update_request(key_id, settings, expires_at))
@@ -451,7 +299,7 @@ class KeyLifecycle:
         gave it a grace period). Destroying a key also revokes the key it
         replaced, if that one is still in its grace period."""
         client = self.manager(f"delete API key {key_id}", props)
-        self._changing_keys()
+        self.context.changing_keys()
         # Already gone is what delete wanted; so is a key that manages itself
         # whose own value is refused.
         gone: tuple[type[VeniceApiError], ...] = (KeyNotFoundError,)
@@ -475,13 +323,17 @@ class KeyLifecycle:
             lambda marker: client.create_key(create_request(settings, marker, expires_at)),
             client,
         )
-        return created, self._finish_create(client, created, settings, expires_at), {}
+        return created, finish_create(client, created, settings, expires_at), {}
 
     def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
         """The client that creates, reads, updates and deletes the key: its
         ``admin_api_key`` if it has one, else the configured admin key."""
         credential = text_value(props, CREDENTIAL)
-        return self.client_for(credential, CREDENTIAL_REFUSED) if credential else self.client()
+        return (
+            self.context.client_for(credential, CREDENTIAL_REFUSED)
+            if credential
+            else self.context.client()
+        )
 
     def manages_itself(self, _props: Mapping[str, Any]) -> bool:
         """Whether the key is read, changed and revoked with its own value."""
@@ -505,147 +357,13 @@ class KeyLifecycle:
             raise invalid(failures)
         return self.settings_type.model_validate(inputs)
 
-    def _finish_create(
-        self,
-        client: VeniceClient,
-        created: CreatedApiKey,
-        settings: BaseKeySettings,
-        expires_at: str | None,
-    ) -> ApiKeyRecord:
-        """Give a new key its real description; the PATCH answers with the key as
-        stored (the create answer's echo of the limits is unreliable).
-
-        If that fails, the key is revoked and the create fails cleanly, so no
-        state ever holds a key under a creation marker (which is what lets
-        ``venice-orphans`` treat an old marker key as an orphan). Only when the
-        revoke fails too is the key returned as it is, so that it is not lost:
-        the next ``up`` gives it its description.
-        """
-        try:
-            return client.update_key(update_request(created.id, settings, expires_at))
-        except VeniceApiError as error:
-            try:
-                client.delete_key(created.id)
-            except KeyNotFoundError:
-                pass  # gone already: nothing is left behind either way
-            except VeniceApiError:
-                return record_from_created(created)
-            raise type(error)(
-                "create API key",
-                f"Could not create API key: the new key {created.id} could not be given its "
-                f"settings ({error}) It was revoked again, so nothing is left behind; run "
-                "`pulumi up` again.",
-                status=error.status,
-                server_message=error.server_message,
-                key_id=created.id,
-            ) from None
-
-    def _confirm_gone(self, key_id: str, secret: str | None) -> None:
-        """Venice said the key is gone: make sure before refresh drops it from state.
-
-        A key's own secret can always read its rate limits; if that still
-        works, the key exists and the admin key merely cannot see it (it
-        belongs to another account), which must not empty the state.
-        """
-        if secret is None:
-            return
-        try:
-            self.client_for(secret).rate_limits()
-        except (AuthenticationError, KeyNotFoundError):
-            return  # the key's own secret is refused too: it is gone
-        raise ConfigurationError(
-            f"Cannot refresh API key {key_id}: the configured admin key cannot see it, "
-            "but the key still works, so it belongs to another Venice account; set "
-            "venice:apiKey or VENICE_API_KEY to an admin key of that account."
-        )
-
-    @staticmethod
-    def _kept_expiry(settings: BaseKeySettings, key: Mapping[str, Any]) -> str | None:
-        """The expiry an existing key should have: with ``expires_after``, the one
-        it has if the policy is unchanged (fixed at creation: never moved by an
-        update), else ``created_at + expires_after``; without, ``expires_at``."""
-        if settings.expires_after and key.get("expires_after") == settings.expires_after:
-            current = key.get("expires_at")
-            if isinstance(current, str) and current:
-                return current
-        if settings.expires_after:
-            expiry = rotation.expected_expiry(key, {"expires_after": settings.expires_after})
-            if expiry is not None:
-                return format_expiry(expiry)
-        return settings.expires_at
-
-    def _import(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
+    def _adopt(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
         """Adopt the existing key ``import_id`` instead of creating one."""
-        key_id = settings.import_id or ""
         inputs = settings.to_inputs()
-        client = self.manager(f"import API key {key_id}", inputs)
-        try:
-            record = client.get_key(key_id)
-        except KeyNotFoundError:
-            raise ImportKeyError(
-                f"Cannot import API key {key_id}: Venice has no active key with that id."
-            ) from None
-        if record.api_key_type != settings.api_key_type:
-            raise ImportKeyError(
-                f"Cannot import API key {key_id}: it is an {record.api_key_type} key but "
-                f"api_key_type is {settings.api_key_type}, and the type of a key cannot change."
-            )
-        secret = settings.import_api_key
-        if secret is not None and not secret.endswith(record.last6_chars):
-            raise ImportKeyError(
-                f"Cannot import API key {key_id}: import_api_key is not this key's secret "
-                f"(its last six characters do not match)."
-            )
-        expires_at = self._kept_expiry(
-            settings, {"created_at": record.created_at, "expires_at": record.expires_at}
-        )
-        if settings.expires_after and expires_at and parse_expiry(expires_at) <= times.now():
-            raise ImportKeyError(
-                f"Cannot import API key {key_id}: it was created at {record.created_at}, so "
-                f"expires_after={settings.expires_after} would have expired it already; give "
-                "a longer expires_after, or expires_at."
-            )
-        wanted = {**inputs, "expires_at": expires_at, "expires_after": None}
-        changed, _ = changed_fields(inputs_from(record, settings.keepers), wanted)
-        if set(changed) & set(UPDATE_FIELDS):
-            record = client.update_key(update_request(key_id, settings, expires_at))
-        outputs = outputs_from(
-            record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
+        key_id, outputs = adopt(
+            settings, self.manager(f"import API key {settings.import_id}", inputs)
         )
         return key_id, {**outputs, **self._carried(inputs)}
-
-    # -- replacement and retirement (see pulumi_venice.retirement) -------------
-
-    def _retire_replaced(
-        self, replacement: Replacement, created: CreatedApiKey, props: Mapping[str, Any]
-    ) -> None:
-        """Retire the key the new one replaces; if Venice refuses, revoke the
-        new key again and fail, so that nothing has changed."""
-        request = retirement_request(replacement)
-        if request is None:
-            return  # no grace: the delete that follows revokes it
-        old = replacement.old_state
-        try:
-            with contextlib.suppress(KeyNotFoundError):  # gone already: nothing to retire
-                self.manager(f"retire API key {replacement.old_id}", old).update_key(request)
-            self._replacements.mark_retired(replacement.old_id)
-        except VeniceApiError as error:
-            try:
-                undo = self.manager("create API key", {**props, "api_key": created.api_key})
-                undo.delete_key(created.id)
-            except (VeniceApiError, ConfigurationError):
-                # Kept rather than lost: the state holds it, and the old key's
-                # delete revokes that one at once (it could not be retired).
-                return
-            raise type(error)(
-                "create API key",
-                f"Could not replace API key {replacement.old_id}: it could not be given its "
-                f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
-                "key is unchanged; run `pulumi up` again.",
-                status=error.status,
-                server_message=error.server_message,
-                key_id=replacement.old_id,
-            ) from None
 
     def _is_retiring(
         self,

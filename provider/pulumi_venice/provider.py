@@ -95,7 +95,7 @@ class ApiKeyProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Take ``venice:*`` stack config; the environment fills what it lacks."""
-        self.lifecycle.configure({key: req.config.get(key) for key in CONFIG_KEYS})
+        self.lifecycle.context.configure({key: req.config.get(key) for key in CONFIG_KEYS})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.lifecycle.check(plain(news))

@@ -28,21 +28,34 @@ other's old key.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from . import times
-from .models import MAX_DESCRIPTION_LENGTH, ApiKeyRecord, UpdateApiKeyRequest, utf16_length
+from .client import VeniceClient
+from .errors import ConfigurationError, KeyNotFoundError, VeniceApiError
+from .models import (
+    MAX_DESCRIPTION_LENGTH,
+    ApiKeyRecord,
+    CreatedApiKey,
+    UpdateApiKeyRequest,
+    utf16_length,
+)
 from .times import format_expiry, parse_expiry
 
 # The end of a retiring key's description at Venice: how a later process (a
 # retried delete) knows that the key is retiring, and how a person looking at
 # the account's keys tells the old key from its replacement.
 RETIRING_MARK: Final = " (retiring)"
+
+# The client that manages a key, given what the call is for and the key's
+# inputs or state (a kind of key's ``manager``).
+Manager = Callable[[str, Mapping[str, Any]], VeniceClient]
 
 
 @dataclass(frozen=True)
@@ -120,3 +133,38 @@ def retirement_request(
 def is_retiring(record: ApiKeyRecord) -> bool:
     """Whether Venice's record shows a key retired by its replacement."""
     return record.expires_at is not None and (record.description or "").endswith(RETIRING_MARK)
+
+
+def retire_replaced(
+    replacement: Replacement,
+    created: CreatedApiKey,
+    props: Mapping[str, Any],
+    manager: Manager,
+) -> bool:
+    """Retire the key the new one replaces (True if it was, False with no
+    grace); if Venice refuses, revoke the new key again and fail, so that
+    nothing has changed."""
+    request = retirement_request(replacement)
+    if request is None:
+        return False  # no grace: the delete that follows revokes it
+    old = replacement.old_state
+    try:
+        with contextlib.suppress(KeyNotFoundError):  # gone already: nothing to retire
+            manager(f"retire API key {replacement.old_id}", old).update_key(request)
+        return True
+    except VeniceApiError as error:
+        try:
+            manager("create API key", {**props, "api_key": created.api_key}).delete_key(created.id)
+        except (VeniceApiError, ConfigurationError):
+            # Kept rather than lost: the state holds it, and the old key's
+            # delete revokes that one at once (it could not be retired).
+            return False
+        raise type(error)(
+            "create API key",
+            f"Could not replace API key {replacement.old_id}: it could not be given its "
+            f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
+            "key is unchanged; run `pulumi up` again.",
+            status=error.status,
+            server_message=error.server_message,
+            key_id=replacement.old_id,
+        ) from None

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .client import VeniceClient
-from .creation import create_exactly_once
+from .creation import create_exactly_once, finish_create
 from .errors import (
     ConfigurationError,
     InputError,
@@ -82,7 +82,7 @@ class Web3KeyLifecycle(KeyLifecycle):
         if account is None:  # _settings_from always gives one; kept for direct callers
             raise InputError("A Web3 key needs a valid wallet_private_key.")
         admin = self._admin_client_or_none(settings.admin_api_key)
-        public = self.client_for(None)
+        public = self.context.client_for(None)
 
         def post(description: str) -> CreatedApiKey:
             request = create_request(settings, description, expires_at)
@@ -99,7 +99,7 @@ class Web3KeyLifecycle(KeyLifecycle):
             created.api_key_type, created.api_key, settings.admin_api_key
         )
         record = (
-            self._finish_create(manager, created, settings, expires_at)
+            finish_create(manager, created, settings, expires_at)
             if manager is not None
             else record_from_created(created)  # made with its real description: nothing to fix
         )
@@ -129,7 +129,7 @@ class Web3KeyLifecycle(KeyLifecycle):
         return manager
 
     def manages_itself(self, props: Mapping[str, Any]) -> bool:
-        admin = text_value(props, CREDENTIAL) or self.settings().api_key
+        admin = text_value(props, CREDENTIAL) or self.context.settings().api_key
         return admin is None and props.get("api_key_type") == "ADMIN"
 
     def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,8 +140,8 @@ class Web3KeyLifecycle(KeyLifecycle):
     def _admin_client_or_none(self, admin_api_key: str | None) -> VeniceClient | None:
         """The key's ``admin_api_key``, else the configured admin key, else None."""
         if admin_api_key:
-            return self.client_for(admin_api_key, CREDENTIAL_REFUSED)
-        return self.client() if self.settings().api_key else None
+            return self.context.client_for(admin_api_key, CREDENTIAL_REFUSED)
+        return self.context.client() if self.context.settings().api_key else None
 
     def _optional_manager(
         self, api_key_type: str, secret: str | None, admin_api_key: str | None
@@ -150,7 +150,7 @@ class Web3KeyLifecycle(KeyLifecycle):
         if admin is not None:
             return admin
         if api_key_type == "ADMIN" and secret:
-            return self.client_for(secret)
+            return self.context.client_for(secret)
         return None
 
     @staticmethod

@@ -53,6 +53,7 @@ from pulumi.provider.experimental.provider import (
 
 from ..client import VeniceClient
 from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
+from ..context import ProviderContext
 from ..errors import ConfigurationError
 from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
 from ..lifecycle import SECRET_OUTPUTS, Diff, KeyLifecycle
@@ -91,9 +92,12 @@ class VeniceProvider(Provider):
     """Venice API keys (``ApiKey``, ``Web3ApiKey``) and the account's data functions."""
 
     def __init__(self) -> None:
+        # One account's settings, admin client and key list serve both kinds
+        # of key and the functions.
+        self._context = ProviderContext()
         self._lifecycles: dict[str, KeyLifecycle] = {
-            API_KEY: KeyLifecycle(),
-            WEB3_API_KEY: Web3KeyLifecycle(),
+            API_KEY: KeyLifecycle(self._context),
+            WEB3_API_KEY: Web3KeyLifecycle(self._context),
         }
         self._threads = ThreadPoolExecutor(MAX_CONCURRENT_CALLS, thread_name_prefix="venice")
 
@@ -137,8 +141,7 @@ class VeniceProvider(Provider):
         (or ``venice:*`` config); the environment fills what they lack."""
         given = {k: plain_value(v) for k, v in request.args.items()}
         config = _config(given, request.variables)
-        for lifecycle in self._lifecycles.values():
-            await self._run(lifecycle.configure, config)
+        await self._run(self._context.configure, config)
         return ConfigureResponse(accept_secrets=True, supports_preview=False)
 
     # -- resources -------------------------------------------------------------
@@ -213,7 +216,7 @@ class VeniceProvider(Provider):
         if function is None:
             raise ValueError(f"venice has no function {request.tok}")
         args = {k: plain_value(v) for k, v in request.args.items()}
-        client = await self._run(self._lifecycles[API_KEY].client)
+        client = await self._run(self._context.client)
         result: Mapping[str, Any] = await self._run(function, client, args)
         return InvokeResponse(
             return_value={k: property_value(v) for k, v in result.items()}, failures=[]

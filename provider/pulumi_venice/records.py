@@ -1,0 +1,125 @@
+"""The wire mapping of a key: its outputs and inputs from Venice's record, and
+the requests made from its settings. Pure functions: no calls, no Pulumi."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import rotation
+from .inputs import BaseKeySettings, KeySettings, same_expiry
+from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from .times import format_expiry
+
+
+def outputs_from(
+    record: ApiKeyRecord,
+    *,
+    api_key: str | None,
+    keepers: Mapping[str, str],
+    expires_as: Any = None,
+) -> dict[str, Any]:
+    """The resource's outputs: Venice's view of the key, plus the secret and keepers.
+
+    ``expires_as`` is the expiry as the program wrote it (``2027-06-30``): when
+    it names the same instant as Venice's, it is kept in that form, so that a
+    refresh records no difference the program did not make.
+    """
+    limits = record.consumption_limits
+    expires_at = record.expires_at
+    if expires_at and isinstance(expires_as, str) and same_expiry(expires_as, expires_at):
+        expires_at = expires_as
+    return {
+        "api_key": api_key,
+        "last6_chars": record.last6_chars,
+        "created_at": record.created_at,
+        "expires_at": expires_at,
+        "description": record.description,
+        "api_key_type": record.api_key_type,
+        "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
+        "limit_period": record.limit_period,
+        "model_privacy": record.model_privacy,
+        "keepers": dict(keepers),
+    }
+
+
+def inputs_from(
+    record: ApiKeyRecord, keepers: Mapping[str, str], state: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Inputs that describe the key as Venice has it (what a refresh records), in
+    the form the program wrote them where they mean the same (``state`` is the
+    key's recorded outputs); a key whose expiry comes from ``expires_after`` was
+    given no ``expires_at``, and is recorded without one."""
+    state = state or {}
+    outputs = outputs_from(
+        record, api_key=None, keepers=keepers, expires_as=state.get("expires_at")
+    )
+    inputs = {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
+    if state.get("expires_after"):
+        inputs["expires_at"] = None
+    return inputs
+
+
+def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
+    """A stand-in record from the create answer, used only when the stored key
+    cannot be read (its limits may be wrong: the next refresh corrects them)."""
+    return ApiKeyRecord(
+        api_key_type=created.api_key_type,
+        consumption_limits=created.consumption_limit,
+        limit_period=created.limit_period,
+        model_privacy=created.model_privacy,
+        created_at=None,
+        description=created.description,
+        expires_at=created.expires_at,
+        id=created.id,
+        last6Chars=created.api_key[-6:],
+        last_used_at=None,
+    )
+
+
+def create_request(
+    settings: BaseKeySettings, description: str, expires_at: str | None
+) -> CreateApiKeyRequest:
+    return CreateApiKeyRequest(
+        api_key_type=settings.api_key_type,
+        description=description,
+        expires_at=expires_at,
+        consumption_limit=settings.consumption_limit.to_wire(),
+        limit_period=settings.limit_period,
+        model_privacy=settings.model_privacy,
+    )
+
+
+def update_request(
+    key_id: str, settings: BaseKeySettings, expires_at: str | None
+) -> UpdateApiKeyRequest:
+    """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
+    return UpdateApiKeyRequest(
+        id=key_id,
+        description=settings.description,
+        expires_at=expires_at,
+        consumption_limit=settings.consumption_limit.to_wire(),
+        limit_period=settings.limit_period,
+        model_privacy=settings.model_privacy,
+    )
+
+
+def text_value(props: Mapping[str, Any], name: str) -> str | None:
+    """A text input or output, or None when it is absent (or not text)."""
+    value = props.get(name)
+    return value if isinstance(value, str) else None
+
+
+def kept_expiry(settings: BaseKeySettings, key: Mapping[str, Any]) -> str | None:
+    """The expiry an existing key should have: with ``expires_after``, the one
+    it has if the policy is unchanged (fixed at creation: never moved by an
+    update), else ``created_at + expires_after``; without, ``expires_at``."""
+    if settings.expires_after and key.get("expires_after") == settings.expires_after:
+        current = key.get("expires_at")
+        if isinstance(current, str) and current:
+            return current
+    if settings.expires_after:
+        expiry = rotation.expected_expiry(key, {"expires_after": settings.expires_after})
+        if expiry is not None:
+            return format_expiry(expiry)
+    return settings.expires_at
