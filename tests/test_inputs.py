@@ -185,3 +185,41 @@ def test_keepers_given_as_numbers_or_booleans_count_as_their_text() -> None:
         {"api_key_type": "INFERENCE", "description": "d", "keepers": {"a": [1]}}
     )
     assert failures == [("keepers", "keepers.a must be a string (got [1])")]
+
+
+def test_the_requests_carry_every_setting_venice_takes() -> None:
+    """create_request and update_request take each field their wire model and
+    the settings share, by name: a new Venice setting needs no mapper edit."""
+    from pulumi_venice.inputs import KeySettings
+    from pulumi_venice.records import create_request, update_request
+
+    inputs, failures = check_inputs(
+        {
+            "api_key_type": "ADMIN",
+            "description": "mapped",
+            "consumption_limit": {"usd": 5, "diem": 1},
+            "limit_period": "MONTH",
+            "model_privacy": "PRIVATE_ONLY",
+            "keepers": {"generation": "1"},
+        }
+    )
+    assert failures == []
+    settings = KeySettings.model_validate(inputs)
+    shared = {
+        "consumptionLimit": {"usd": 5.0, "diem": 1.0, "vcu": None},
+        "limitPeriod": "MONTH",
+        "modelPrivacy": "PRIVATE_ONLY",
+    }
+    expiry = "2030-01-01T00:00:00.000Z"
+    assert create_request(settings, "marker", expiry).to_wire() == {
+        "apiKeyType": "ADMIN",
+        "description": "marker",
+        "expiresAt": expiry,
+        **shared,
+    }
+    assert update_request("key-1", settings, None).to_wire() == {
+        "id": "key-1",
+        "description": "mapped",
+        "expiresAt": None,
+        **shared,
+    }

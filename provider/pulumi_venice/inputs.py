@@ -84,13 +84,21 @@ def key_field(
     secret: bool = False,
     placeholder: Any = None,
     default_factory: Callable[[], Any] | None = None,
+    doc: str,
 ) -> Any:
-    """A settings field with its role, whether it is secret, and the valid
-    stand-in used to check the other fields while this one is unknown."""
+    """A settings field with its role, whether it is secret, the valid stand-in
+    used to check the other fields while this one is unknown, and what it
+    means to a user (the schema's description, and so every SDK's and the
+    reference docs')."""
     extra = {"role": role.value, "secret": secret, "placeholder": placeholder}
     if default_factory is not None:
-        return Field(default_factory=default_factory, repr=not secret, json_schema_extra=extra)
-    return Field(default, repr=not secret, json_schema_extra=extra)
+        return Field(
+            default_factory=default_factory,
+            repr=not secret,
+            json_schema_extra=extra,
+            description=doc,
+        )
+    return Field(default, repr=not secret, json_schema_extra=extra, description=doc)
 
 
 def _meta(info: FieldInfo) -> dict[str, Any]:
@@ -106,6 +114,11 @@ def fields_with(settings_type: type[BaseModel], *roles: Role) -> tuple[str, ...]
         for name, info in settings_type.model_fields.items()
         if _meta(info).get("role") in wanted
     )
+
+
+def field_doc(settings_type: type[BaseModel], name: str) -> str:
+    """What a settings field means, as its declaration says."""
+    return settings_type.model_fields[name].description or ""
 
 
 def secret_fields(settings_type: type[BaseModel]) -> frozenset[str]:
@@ -165,22 +178,85 @@ class BaseKeySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    api_key_type: ApiKeyType = key_field(Role.REPLACE, ..., placeholder="INFERENCE")
-    description: str = key_field(Role.UPDATE, ..., placeholder="placeholder")
-    expires_at: str | None = key_field(Role.UPDATE)
-    consumption_limit: LimitSettings = key_field(Role.UPDATE, LimitSettings(), placeholder={})
+    api_key_type: ApiKeyType = key_field(
+        Role.REPLACE,
+        ...,
+        placeholder="INFERENCE",
+        doc="`INFERENCE` (calls models) or `ADMIN` (also manages keys). A change makes a new key.",
+    )
+    description: str = key_field(
+        Role.UPDATE,
+        ...,
+        placeholder="placeholder",
+        doc=(
+            "What the key is for; 1 to 64 characters (an emoji counts as 2), no control characters."
+        ),
+    )
+    expires_at: str | None = key_field(
+        Role.UPDATE,
+        doc=(
+            "When Venice expires the key: a date (`2026-12-31`) or a timestamp with a time "
+            "zone; omit for a key that never expires."
+        ),
+    )
+    consumption_limit: LimitSettings = key_field(
+        Role.UPDATE,
+        LimitSettings(),
+        placeholder={},
+        doc=(
+            "Spending caps. Venice charges DIEM first, then USD: cap both to bound the key; "
+            "both at 0 means it can spend nothing."
+        ),
+    )
     limit_period: LimitPeriod = key_field(
-        Role.UPDATE, DEFAULT_LIMIT_PERIOD, placeholder=DEFAULT_LIMIT_PERIOD
+        Role.UPDATE,
+        DEFAULT_LIMIT_PERIOD,
+        placeholder=DEFAULT_LIMIT_PERIOD,
+        doc=(
+            "The window the caps apply to: `EPOCH` (the UTC day, the default), `MONTH` or "
+            "`LIFETIME`."
+        ),
     )
     model_privacy: ModelPrivacy = key_field(
-        Role.UPDATE, DEFAULT_MODEL_PRIVACY, placeholder=DEFAULT_MODEL_PRIVACY
+        Role.UPDATE,
+        DEFAULT_MODEL_PRIVACY,
+        placeholder=DEFAULT_MODEL_PRIVACY,
+        doc="Which models the key may call: `ALL` (the default), `PRIVATE_TEXT` or `PRIVATE_ONLY`.",
     )
-    keepers: dict[str, str] = key_field(Role.REPLACE, default_factory=dict, placeholder={})
-    expires_after: Duration = key_field(Role.POLICY)
-    rotate_after: Duration = key_field(Role.POLICY)
-    renew_before: Duration = key_field(Role.POLICY)
-    retire_grace: Duration = key_field(Role.POLICY)
-    admin_api_key: str | None = key_field(Role.CREDENTIAL, secret=True)
+    keepers: dict[str, str] = key_field(
+        Role.REPLACE,
+        default_factory=dict,
+        placeholder={},
+        doc=(
+            "Arbitrary strings; any change makes a new key (rotation on demand), as in "
+            "pulumi-random."
+        ),
+    )
+    expires_after: Duration = key_field(
+        Role.POLICY,
+        doc="The key expires this long after it is created (`90d`); instead of `expiresAt`.",
+    )
+    rotate_after: Duration = key_field(
+        Role.POLICY, doc="Replace the key once it is this old (`30d`), at the next `pulumi up`."
+    )
+    renew_before: Duration = key_field(
+        Role.POLICY, doc="Replace the key this long before it expires (`7d`); needs `expiresAfter`."
+    )
+    retire_grace: Duration = key_field(
+        Role.POLICY,
+        doc=(
+            "On replacement, the old key stays valid this long (`2d`) instead of being revoked "
+            "at once."
+        ),
+    )
+    admin_api_key: str | None = key_field(
+        Role.CREDENTIAL,
+        secret=True,
+        doc=(
+            "The ADMIN key that manages this key, instead of the provider's `apiKey` "
+            "(typically another key's `apiKey` output)."
+        ),
+    )
 
     @field_validator("keepers", mode="before")
     @classmethod
@@ -289,8 +365,15 @@ class BaseKeySettings(BaseModel):
 class KeySettings(BaseKeySettings):
     """The inputs of an ``ApiKey`` (made with an admin key)."""
 
-    import_id: str | None = key_field(Role.CREATE_ONLY)
-    import_api_key: str | None = key_field(Role.CREATE_ONLY, secret=True)
+    import_id: str | None = key_field(
+        Role.CREATE_ONLY,
+        doc="Adopt this existing key (its id) instead of creating one; only at creation.",
+    )
+    import_api_key: str | None = key_field(
+        Role.CREATE_ONLY,
+        secret=True,
+        doc="The adopted key's value, if you have it (needs `importId`); only at creation.",
+    )
 
     @field_validator("import_id")
     @classmethod
@@ -331,9 +414,25 @@ class KeySettings(BaseKeySettings):
 class Web3KeySettings(BaseKeySettings):
     """The inputs of a ``Web3ApiKey`` (made with a wallet's signature)."""
 
-    description: str = key_field(Role.UPDATE, WEB3_DEFAULT_DESCRIPTION, placeholder="placeholder")
-    wallet_private_key: str | None = key_field(Role.CREATE_ONLY, secret=True)
-    address: str | None = key_field(Role.REPLACE)  # a new wallet is a new key
+    description: str = key_field(
+        Role.UPDATE,
+        WEB3_DEFAULT_DESCRIPTION,
+        placeholder="placeholder",
+        doc=(
+            "What the key is for; 1 to 64 characters (an emoji counts as 2), no control characters."
+        ),
+    )
+    wallet_private_key: str | None = key_field(
+        Role.CREATE_ONLY,
+        secret=True,
+        doc=(
+            "The private key of the wallet that signs Venice's token to create the key (hex); "
+            "only at creation."
+        ),
+    )
+    address: str | None = key_field(
+        Role.REPLACE, doc="The wallet's address (checksummed); a different wallet makes a new key."
+    )  # a new wallet is a new key
     # The wallet, when these settings were made with it (see web3_settings).
     _wallet: LocalAccount | None = PrivateAttr(default=None)
 

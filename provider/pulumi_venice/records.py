@@ -4,10 +4,10 @@ the requests made from its settings. Pure functions: no calls, no Pulumi."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from . import rotation
-from .inputs import BaseKeySettings, KeySettings, same_expiry
+from .inputs import BaseKeySettings, KeySettings, LimitSettings, same_expiry
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .times import format_expiry
 
@@ -77,31 +77,34 @@ def record_from_created(created: CreatedApiKey) -> ApiKeyRecord:
     )
 
 
+RequestT = TypeVar("RequestT", CreateApiKeyRequest, UpdateApiKeyRequest)
+
+
+def _request(model: type[RequestT], settings: BaseKeySettings, **given: Any) -> RequestT:
+    """A request with every field of ``model`` that the settings also have (by
+    name), and ``given``: a setting Venice gains needs no edit here."""
+    values = {
+        name: getattr(settings, name)
+        for name in model.model_fields
+        if name in type(settings).model_fields and name not in given
+    }
+    if isinstance(values.get("consumption_limit"), LimitSettings):
+        values["consumption_limit"] = settings.consumption_limit.to_wire()
+    return model(**values, **given)
+
+
 def create_request(
     settings: BaseKeySettings, description: str, expires_at: str | None
 ) -> CreateApiKeyRequest:
-    return CreateApiKeyRequest(
-        api_key_type=settings.api_key_type,
-        description=description,
-        expires_at=expires_at,
-        consumption_limit=settings.consumption_limit.to_wire(),
-        limit_period=settings.limit_period,
-        model_privacy=settings.model_privacy,
-    )
+    """The POST that makes the key (under ``description``: a creation marker)."""
+    return _request(CreateApiKeyRequest, settings, description=description, expires_at=expires_at)
 
 
 def update_request(
     key_id: str, settings: BaseKeySettings, expires_at: str | None
 ) -> UpdateApiKeyRequest:
     """A PATCH that sets every updatable field (``expires_at=None`` clears the expiry)."""
-    return UpdateApiKeyRequest(
-        id=key_id,
-        description=settings.description,
-        expires_at=expires_at,
-        consumption_limit=settings.consumption_limit.to_wire(),
-        limit_period=settings.limit_period,
-        model_privacy=settings.model_privacy,
-    )
+    return _request(UpdateApiKeyRequest, settings, id=key_id, expires_at=expires_at)
 
 
 def text_value(props: Mapping[str, Any], name: str) -> str | None:

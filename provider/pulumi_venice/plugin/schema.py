@@ -27,6 +27,7 @@ from ..inputs import (
     LimitSettings,
     Role,
     Web3KeySettings,
+    field_doc,
     fields_with,
     secret_fields,
 )
@@ -41,24 +42,9 @@ GET_API_KEY: Final = "venice:index:getApiKey"
 GET_RATE_LIMITS: Final = "venice:index:getRateLimits"
 GET_RATE_LIMIT_LOGS: Final = "venice:index:getRateLimitLogs"
 
-# What each resource property means (snake_case, as the settings models name them).
-PROPERTY_DOCS: Final[Mapping[str, str]] = {
-    "api_key_type": "`INFERENCE` (calls models) or `ADMIN` (also manages keys). A change makes a new key.",
-    "description": "What the key is for; 1 to 64 characters (an emoji counts as 2), no control characters.",
-    "expires_at": "When Venice expires the key: a date (`2026-12-31`) or a timestamp with a time zone; omit for a key that never expires.",
-    "consumption_limit": "Spending caps. Venice charges DIEM first, then USD: cap both to bound the key; both at 0 means it can spend nothing.",
-    "limit_period": "The window the caps apply to: `EPOCH` (the UTC day, the default), `MONTH` or `LIFETIME`.",
-    "model_privacy": "Which models the key may call: `ALL` (the default), `PRIVATE_TEXT` or `PRIVATE_ONLY`.",
-    "keepers": "Arbitrary strings; any change makes a new key (rotation on demand), as in pulumi-random.",
-    "expires_after": "The key expires this long after it is created (`90d`); instead of `expiresAt`.",
-    "rotate_after": "Replace the key once it is this old (`30d`), at the next `pulumi up`.",
-    "renew_before": "Replace the key this long before it expires (`7d`); needs `expiresAfter`.",
-    "retire_grace": "On replacement, the old key stays valid this long (`2d`) instead of being revoked at once.",
-    "admin_api_key": "The ADMIN key that manages this key, instead of the provider's `apiKey` (typically another key's `apiKey` output).",
-    "import_id": "Adopt this existing key (its id) instead of creating one; only at creation.",
-    "import_api_key": "The adopted key's value, if you have it (needs `importId`); only at creation.",
-    "wallet_private_key": "The private key of the wallet that signs Venice's token to create the key (hex); only at creation.",
-    "address": "The wallet's address (checksummed); a different wallet makes a new key.",
+# What each output-only property means (the inputs' meanings are declared
+# with them, on the settings models: inputs.field_doc).
+OUTPUT_DOCS: Final[Mapping[str, str]] = {
     "api_key": "The key's value: a secret, returned by Venice only when the key is created (empty for a key adopted with `pulumi import`).",
     "last6_chars": "The last six characters of the key's value, as Venice shows it.",
     "created_at": "When Venice created the key.",
@@ -165,7 +151,7 @@ def _enum_type(name: str) -> dict[str, Any]:
     annotation = _literal(KeySettings.model_fields[name].annotation)
     return {
         "type": "string",
-        "description": PROPERTY_DOCS[name],
+        "description": field_doc(KeySettings, name),
         "enum": [
             {
                 "name": "".join(part.capitalize() for part in value.split("_")),
@@ -238,7 +224,7 @@ def _resource(
     required_inputs: list[str] = []
     for name, info in settings.model_fields.items():
         spec = _input_type(name, info.annotation)
-        spec["description"] = PROPERTY_DOCS[name]
+        spec["description"] = field_doc(settings, name)
         if name in secrets:
             spec["secret"] = True
         if name in replaces:
@@ -251,7 +237,7 @@ def _resource(
     create_only = {camel(name) for name in fields_with(settings, Role.CREATE_ONLY)}
     outputs = {k: dict(v) for k, v in inputs.items() if k not in create_only}
     for name in output_only:
-        spec = {"type": "string", "description": PROPERTY_DOCS[name]}
+        spec = {"type": "string", "description": OUTPUT_DOCS[name]}
         if name in secrets:
             spec["secret"] = True
         outputs[camel(name)] = spec
