@@ -14,13 +14,19 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckRequest,
     CreateRequest,
+    DeleteRequest,
     DiffRequest,
     PropertyDiffKind,
+    ReadRequest,
+    UpdateRequest,
 )
 from pulumi.runtime.rpc import UNKNOWN
 
+from pulumi_venice import VeniceClient
+from pulumi_venice.errors import KeyNotFoundError
 from pulumi_venice.plugin.native import VeniceProvider
 from pulumi_venice.plugin.schema import API_KEY, WEB3_API_KEY
+from pulumi_venice.plugin.values import plain_value
 
 URN = "urn:pulumi:dev::p::{type}::key"
 BASE = {"apiKeyType": "INFERENCE", "description": "native"}
@@ -156,3 +162,37 @@ def test_two_replaced_keys_with_the_same_inputs_each_name_their_own_old_key() ->
 
     for old_id, named in asyncio.run(replace_both()).values():
         assert named == old_id
+
+
+@pytest.mark.usefixtures("provider_env")
+def test_a_key_through_every_operation_in_process(client: VeniceClient) -> None:
+    """check, create, read, diff, update and delete as the engine calls them,
+    against the emulator, with no CLI: the state each returns is the next's input."""
+    plugin = VeniceProvider()
+    urn = URN.format(type=API_KEY)
+
+    async def lifecycle() -> str:
+        checked = await plugin.check(
+            CheckRequest(urn, {}, props({**BASE, "consumptionLimit": {"usd": 5}}), b"")
+        )
+        assert checked.failures == [] and checked.inputs is not None
+        made = await plugin.create(CreateRequest(urn, checked.inputs, 60, False))
+        key_id, state = made.resource_id, made.properties
+        assert key_id is not None and state["apiKey"].is_secret
+        read = await plugin.read(ReadRequest(urn, key_id, state, checked.inputs))
+        assert read.resource_id == key_id and read.properties is not None
+        assert plain_value(read.properties["consumptionLimit"])["usd"] == 5
+        news = props({**BASE, "description": "native2", "consumptionLimit": {"usd": 7}})
+        diff = await plugin.diff(DiffRequest(urn, key_id, state, news, []))
+        assert diff.changes and diff.replaces == []
+        assert sorted(diff.diffs or []) == ["consumptionLimit", "description"]
+        updated = await plugin.update(UpdateRequest(urn, key_id, state, news, 60, [], False))
+        assert updated.properties is not None
+        assert updated.properties["description"].value == "native2"
+        assert updated.properties["apiKey"].value == state["apiKey"].value  # the same key
+        await plugin.delete(DeleteRequest(urn, key_id, updated.properties, 60))
+        return key_id
+
+    key_id = asyncio.run(lifecycle())
+    with pytest.raises(KeyNotFoundError):
+        client.get_key(key_id)
