@@ -36,26 +36,21 @@ from .config import (
     MISSING_API_KEY_MESSAGE,
 )
 from .context import ProviderContext
-from .creation import create_exactly_once, finish_create
 from .errors import (
     AuthenticationError,
-    InputError,
     KeyNotFoundError,
     NotConnectedError,
     VeniceApiError,
 )
 from .importing import adopt
 from .inputs import (
-    CREDENTIAL_FIELDS,
     POLICY_FIELDS,
-    REPLACE_FIELDS,
-    BaseKeySettings,
     KeySettings,
     changed_fields,
-    check_inputs,
     contains_unknown,
 )
-from .models import ApiKeyRecord, CreatedApiKey
+from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, AdminKeys, Failures, KeyKind, invalid
+from .models import ApiKeyRecord
 from .records import (
     create_request,
     inputs_from,
@@ -88,14 +83,8 @@ __all__ = [  # what the other front doors and kinds of keys take from here
     "text_value",
 ]
 
-CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
 # The outputs a front door must mark secret.
 SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)
-CREDENTIAL_REFUSED: Final = (
-    "The admin_api_key was refused: it must be the value of a live ADMIN key of this key's account."
-)
-
-Failures = list[tuple[str, str]]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -143,38 +132,25 @@ def explained(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def invalid(failures: Failures) -> InputError:
-    """The error for inputs that check should have refused."""
-    return InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
-
-
 class KeyLifecycle:
-    """Ordinary Venice API keys, made with an admin key (``POST /api_keys``)."""
+    """The lifecycle of one kind of Venice key (ordinary keys unless another
+    :class:`~pulumi_venice.kinds.KeyKind` is given), on one provider context."""
 
-    settings_type: type[BaseKeySettings] = KeySettings
-    replace_fields: tuple[str, ...] = REPLACE_FIELDS
-
-    def __init__(self, context: ProviderContext | None = None) -> None:
+    def __init__(self, context: ProviderContext | None = None, kind: KeyKind | None = None) -> None:
         self.context = context or ProviderContext()
+        self.kind: KeyKind = kind or AdminKeys(self.context)
         self._replacements = PendingReplacements()
 
     # -- the lifecycle ----------------------------------------------------
 
-    # Whether making a key takes an admin key (a wallet's key does not).
-    needs_admin_to_create = True
-
     def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
         """The inputs to store, and one ``(input, reason)`` per bad input; a key
         with no admin key to make it fails here, at preview, not at ``up``."""
-        inputs, failures = self.validate(news)
+        inputs, failures = self.kind.validate(news)
         admin = news.get(CREDENTIAL) or self.context.settings().api_key
-        if not failures and self.needs_admin_to_create and not admin:
+        if not failures and self.kind.needs_admin_to_create and not admin:
             failures.append(("", MISSING_API_KEY_MESSAGE))
         return inputs, failures
-
-    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
-        """The inputs alone, with no regard to the provider's configuration."""
-        return check_inputs(news)
 
     def diff(
         self,
@@ -185,7 +161,7 @@ class KeyLifecycle:
     ) -> Diff:
         """What changes; ``identity`` (the resource's URN) ties a replacement
         to the create that makes it (see :mod:`pulumi_venice.retirement`)."""
-        changed, replaces = changed_fields(olds, news, self.replace_fields)
+        changed, replaces = changed_fields(olds, news, self.kind.replace_fields)
         known = {k: v for k, v in news.items() if not contains_unknown(v)}
         due = rotation.rotation_reason(olds, known, times.now())
         if due is not None and due not in replaces:
@@ -210,14 +186,16 @@ class KeyLifecycle:
     ) -> tuple[str, dict[str, Any]]:
         """Make the key (exactly once); its id and outputs. When it replaces a
         key with ``retire_grace``, that key is retired now, at Venice."""
-        settings = self._settings_from(props)
+        settings = self.kind.settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
             return self._adopt(settings)
         self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
-        created, record, extra = self.mint(settings, props, expires_at)
-        if replacement is not None and retire_replaced(replacement, created, props, self.manager):
+        created, record, extra = self.kind.mint(settings, props, expires_at)
+        if replacement is not None and retire_replaced(
+            replacement, created, props, self.kind.manager
+        ):
             self._replacements.mark_retired(replacement.old_id)
         outputs = outputs_from(
             record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
@@ -230,7 +208,7 @@ class KeyLifecycle:
         try:
             record = self._read_key(key_id, props)
         except (KeyNotFoundError, AuthenticationError) as error:
-            if isinstance(error, AuthenticationError) and not self.manages_itself(props):
+            if isinstance(error, AuthenticationError) and not self.kind.manages_itself(props):
                 raise
             # Gone (deleted or expired outside Pulumi; a key that manages itself
             # learns it as its own value being refused): refresh drops it.
@@ -252,7 +230,7 @@ class KeyLifecycle:
         failed list call serves many reads)."""
         try:
             return self.context.read_record(
-                self.manager(f"refresh API key {key_id}", props), key_id
+                self.kind.manager(f"refresh API key {key_id}", props), key_id
             )
         except (KeyNotFoundError, AuthenticationError):
             raise
@@ -272,9 +250,9 @@ class KeyLifecycle:
     def update(
         self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> dict[str, Any]:
-        settings = self._settings_from(news)
+        settings = self.kind.settings_from(news)
         # The credential the key is managed with now (it may have changed too).
-        client = self.manager(
+        client = self.kind.manager(
             f"update API key {key_id}", {**olds, CREDENTIAL: news.get(CREDENTIAL)}
         )
         self.context.changing_keys()
@@ -298,12 +276,12 @@ class KeyLifecycle:
         """Revoke the key, unless Venice shows it retiring (its replacement
         gave it a grace period). Destroying a key also revokes the key it
         replaced, if that one is still in its grace period."""
-        client = self.manager(f"delete API key {key_id}", props)
+        client = self.kind.manager(f"delete API key {key_id}", props)
         self.context.changing_keys()
         # Already gone is what delete wanted; so is a key that manages itself
         # whose own value is refused.
         gone: tuple[type[VeniceApiError], ...] = (KeyNotFoundError,)
-        if self.manages_itself(props):
+        if self.kind.manages_itself(props):
             gone = (KeyNotFoundError, AuthenticationError)
         if self._is_retiring(client, key_id, props, gone):
             return
@@ -312,56 +290,22 @@ class KeyLifecycle:
             with contextlib.suppress(*gone):
                 client.delete_key(doomed)
 
-    # -- what differs between kinds of keys -------------------------------------
-
-    def mint(
-        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
-    ) -> tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]:
-        """Make the key: the create answer, the key as stored, and outputs of its own."""
-        client = self.manager("create API key", props)
-        created = create_exactly_once(
-            lambda marker: client.create_key(create_request(settings, marker, expires_at)),
-            client,
-        )
-        return created, finish_create(client, created, settings, expires_at), {}
-
-    def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
-        """The client that creates, reads, updates and deletes the key: its
-        ``admin_api_key`` if it has one, else the configured admin key."""
-        credential = text_value(props, CREDENTIAL)
-        return (
-            self.context.client_for(credential, CREDENTIAL_REFUSED)
-            if credential
-            else self.context.client()
-        )
-
-    def manages_itself(self, _props: Mapping[str, Any]) -> bool:
-        """Whether the key is read, changed and revoked with its own value."""
-        return False
-
     def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Outputs carried from the inputs or the state: the rotation policy, the
-        key this one replaced and the managing key (other kinds add their own)."""
+        key this one replaced, the managing key, and the kind's own."""
         names = (*POLICY_FIELDS, "retiring_key_id")
         carried = {name: props[name] for name in names if name in props}
         if props.get(CREDENTIAL) is not None:  # for read and delete, which see only the state
             carried[CREDENTIAL] = props[CREDENTIAL]
-        return carried
+        return {**carried, **self.kind.carried(props)}
 
     # -- helpers ------------------------------------------------------------
-
-    def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
-        """Settings from inputs that check passed (InputError if they do not pass now)."""
-        inputs, failures = self.validate(props)
-        if failures:
-            raise invalid(failures)
-        return self.settings_type.model_validate(inputs)
 
     def _adopt(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
         """Adopt the existing key ``import_id`` instead of creating one."""
         inputs = settings.to_inputs()
         key_id, outputs = adopt(
-            settings, self.manager(f"import API key {settings.import_id}", inputs)
+            settings, self.kind.manager(f"import API key {settings.import_id}", inputs)
         )
         return key_id, {**outputs, **self._carried(inputs)}
 

@@ -1,7 +1,8 @@
 """The lifecycle of a key created by a wallet's signature (``Web3ApiKey``).
 
 What differs from an ordinary key is how it is minted and which key manages
-it afterwards; everything else is :class:`~pulumi_venice.lifecycle.KeyLifecycle`.
+it afterwards (:class:`WalletKeys`, a :class:`~pulumi_venice.kinds.KeyKind`);
+everything else is :class:`~pulumi_venice.lifecycle.KeyLifecycle`.
 
 Minting: at create time (never earlier: tokens live about 15 minutes), fetch
 a token from Venice, sign it with the wallet (EIP-191 personal_sign) and post
@@ -27,6 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .client import VeniceClient
+from .context import ProviderContext
 from .creation import create_exactly_once, finish_create
 from .errors import (
     ConfigurationError,
@@ -63,13 +65,15 @@ if TYPE_CHECKING:
 _RETRY_ONCE_ON: Final = ("JWT has expired", "Could not verify wallet signature")
 
 
-class Web3KeyLifecycle(KeyLifecycle):
-    """Venice API keys created by a wallet (``/api_keys/generate_web3_key``)."""
+class WalletKeys:
+    """Keys created by a wallet (``/api_keys/generate_web3_key``): a
+    :class:`~pulumi_venice.kinds.KeyKind`."""
 
-    settings_type = Web3KeySettings
-    replace_fields = WEB3_REPLACE_FIELDS
-
+    replace_fields: tuple[str, ...] = WEB3_REPLACE_FIELDS
     needs_admin_to_create = False  # the wallet's signature makes the key
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
 
     def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
         inputs, failures, _ = web3_inputs(news)
@@ -79,7 +83,7 @@ class Web3KeyLifecycle(KeyLifecycle):
         self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
     ) -> tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]:
         account = settings.wallet if isinstance(settings, Web3KeySettings) else None
-        if account is None:  # _settings_from always gives one; kept for direct callers
+        if account is None:  # settings_from always gives one; kept for direct callers
             raise InputError("A Web3 key needs a valid wallet_private_key.")
         admin = self._admin_client_or_none(settings.admin_api_key)
         public = self.context.client_for(None)
@@ -105,7 +109,7 @@ class Web3KeyLifecycle(KeyLifecycle):
         )
         return created, record, {"address": account.address}
 
-    def _settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
+    def settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
         """The settings, carrying the wallet: parsed once for the whole create."""
         settings, failures = web3_settings(props)
         if settings is None:
@@ -132,8 +136,8 @@ class Web3KeyLifecycle(KeyLifecycle):
         admin = text_value(props, CREDENTIAL) or self.context.settings().api_key
         return admin is None and props.get("api_key_type") == "ADMIN"
 
-    def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {**super()._carried(props), "address": props.get("address")}
+    def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"address": props.get("address")}
 
     # -- helpers ------------------------------------------------------------
 
@@ -187,3 +191,12 @@ class Web3KeyLifecycle(KeyLifecycle):
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Web3KeyLifecycle(KeyLifecycle):
+    """The lifecycle of wallet-made keys: :class:`KeyLifecycle` composed with
+    :class:`WalletKeys` (the class the dynamic provider names)."""
+
+    def __init__(self, context: ProviderContext | None = None) -> None:
+        context = context or ProviderContext()
+        super().__init__(context, WalletKeys(context))

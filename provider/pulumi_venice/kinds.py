@@ -1,0 +1,111 @@
+"""What differs between kinds of Venice keys, as one object per kind that the
+lifecycle (:class:`~pulumi_venice.lifecycle.KeyLifecycle`) is composed with:
+the key's settings, how a key is minted, and which key manages it afterwards.
+
+:class:`AdminKeys` are ordinary keys, made and managed with an admin key;
+:class:`~pulumi_venice.web3_lifecycle.WalletKeys` are made by a wallet's
+signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+from .client import VeniceClient
+from .context import ProviderContext
+from .creation import create_exactly_once, finish_create
+from .errors import InputError
+from .inputs import CREDENTIAL_FIELDS, REPLACE_FIELDS, BaseKeySettings, KeySettings, check_inputs
+from .models import ApiKeyRecord, CreatedApiKey
+from .records import create_request, text_value
+
+CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
+CREDENTIAL_REFUSED: Final = (
+    "The admin_api_key was refused: it must be the value of a live ADMIN key of this key's account."
+)
+
+Failures = list[tuple[str, str]]
+# A key's making: the create answer, the key as stored, and outputs of its own.
+Minted = tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]
+
+
+def invalid(failures: Failures) -> InputError:
+    """The error for inputs that check should have refused."""
+    return InputError("Invalid inputs: " + "; ".join(reason for _, reason in failures) + ".")
+
+
+class KeyKind(Protocol):
+    """A kind of key, as the lifecycle uses it."""
+
+    replace_fields: tuple[str, ...]
+    needs_admin_to_create: bool  # whether making a key takes an admin key
+
+    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
+        """The inputs to store, and one ``(input, reason)`` per bad input."""
+        ...
+
+    def settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
+        """Settings from inputs that check passed (InputError if they do not pass now)."""
+        ...
+
+    def mint(
+        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
+    ) -> Minted:
+        """Make the key, exactly once."""
+        ...
+
+    def manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
+        """The client that reads, updates and revokes the key."""
+        ...
+
+    def manages_itself(self, props: Mapping[str, Any]) -> bool:
+        """Whether the key is read, changed and revoked with its own value."""
+        ...
+
+    def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs of this kind's own, carried from the inputs or the state."""
+        ...
+
+
+class AdminKeys:
+    """Ordinary keys: made (``POST /api_keys``), read, changed and revoked with
+    an admin key, the key's ``admin_api_key`` if it has one, else the
+    provider's."""
+
+    replace_fields: tuple[str, ...] = REPLACE_FIELDS
+    needs_admin_to_create = True
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
+        return check_inputs(news)
+
+    def settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
+        inputs, failures = self.validate(props)
+        if failures:
+            raise invalid(failures)
+        return KeySettings.model_validate(inputs)
+
+    def mint(
+        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
+    ) -> Minted:
+        client = self.manager("create API key", props)
+        created = create_exactly_once(
+            lambda marker: client.create_key(create_request(settings, marker, expires_at)),
+            client,
+        )
+        return created, finish_create(client, created, settings, expires_at), {}
+
+    def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
+        credential = text_value(props, CREDENTIAL)
+        if credential:
+            return self.context.client_for(credential, CREDENTIAL_REFUSED)
+        return self.context.client()
+
+    def manages_itself(self, _props: Mapping[str, Any]) -> bool:
+        return False
+
+    def carried(self, _props: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
