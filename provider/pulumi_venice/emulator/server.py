@@ -6,8 +6,8 @@ per connection) bound to 127.0.0.1. Each route parses its request, asks the
 injection wraps the routes. Besides ``/api_keys`` it serves the inference
 calls a key's consumer makes (``GET /models``, ``POST /chat/completions``; see
 :mod:`.inference`). ``/_emulator/...`` is the control plane (health, faults,
-clock, usage, balances, model limits, inspection): test aids with no
-counterpart at Venice.
+clock, usage, balances, model limits, inspection; :mod:`.control`): test
+aids with no counterpart at Venice.
 
 The access log is off by default and, when on, never shows a header.
 """
@@ -23,21 +23,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final, cast, get_args
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from ..models import RateLimitLogResponse, RateLimitType
-from ..times import format_expiry, parse_duration
-from .backend import DEFAULT_ACCOUNT, ApiError, Backend
+from ..models import RateLimitLogResponse
+from .backend import ApiError, Backend
+from .control import Answer, ControlCall, control, json_body
 from .faults import ERROR_TEXTS, FaultInjector
-from .inference import Currency, completion_answer, completion_stream
+from .inference import completion_answer, completion_stream
 
 API_PREFIX: Final = "/api/v1"
 CONTROL_PREFIX: Final = "/_emulator"
 MAX_BODY_BYTES: Final = 1_000_000
 _KEY_PATH: Final = re.compile(r"^/api_keys/([^/]+)$")
-
-Answer = tuple[int, Any, dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -46,9 +44,6 @@ class RawBody:
 
     content_type: str
     payload: bytes
-
-
-RATE_LIMIT_TYPES: Final = get_args(RateLimitType)
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -118,9 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             raw_body = self._read_body()
             if url.path.startswith(CONTROL_PREFIX):
-                status, body, headers = self._control(
-                    method, url.path[len(CONTROL_PREFIX) :], url.query, raw_body
+                call = ControlCall(
+                    self.server.backend,
+                    self.server.faults,
+                    self.server.api_requests,
+                    url.query,
+                    raw_body,
                 )
+                status, body, headers = control(method, url.path[len(CONTROL_PREFIX) :], call)
             elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
                 status, body, headers = self._api(
                     method, url.path[len(API_PREFIX) :], url.query, raw_body
@@ -176,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         if injection.status is not None:
             return _injected(injection.status, injection.html, injection.error)
         route = self._route(method, path)
-        body = _json_body(raw_body) if method in ("POST", "PATCH") else None
+        body = json_body(raw_body) if method in ("POST", "PATCH") else None
         status, answer, headers = route(body, parse_qs(query))
         if route in (self._create, self._web3_create) and faults.drop_this_create():
             raise _AnswerDroppedError
@@ -270,102 +270,6 @@ class _Handler(BaseHTTPRequestHandler):
         events = completion_stream(request, reply, created)
         lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
         return 200, RawBody("text/event-stream", "".join(lines).encode()), headers
-
-    # -- the control plane --------------------------------------------------------
-
-    def _control(self, method: str, path: str, query: str, raw_body: bytes) -> Answer:
-        faults = self.server.faults
-        backend = self.server.backend
-        key_id = next(iter(parse_qs(query).get("keyId", [])), None)
-        if (method, path) == ("GET", "/usage"):
-            return 200, {"data": backend.usage(key_id)}, {}
-        if (method, path) == ("DELETE", "/usage"):
-            backend.reset_usage(key_id)
-            return 200, {"data": backend.usage(key_id)}, {}
-        if (method, path) == ("POST", "/balances"):
-            # {"account": "default", "usd": 10, "diem": 0}: the account's balances.
-            body = _json_body(raw_body)
-            if not isinstance(body, dict) or not set(body) <= {"account", "usd", "diem"}:
-                raise ApiError(400, "Expected {account?, usd?, diem?}")
-            account = str(body.get("account") or DEFAULT_ACCOUNT)
-            amounts = {c: float(body[c]) for c in ("usd", "diem") if c in body}
-            backend.set_balances(account, cast(dict[Currency, float], amounts))
-            return 200, {"data": backend.balances(account)}, {}
-        if (method, path) == ("POST", "/model-limits"):
-            # {"model": "llama-3.2-3b", "RPM": 5}: that model's limits from now on.
-            body = _json_body(raw_body)
-            if not isinstance(body, dict) or not set(body) - {"model"} <= set(RATE_LIMIT_TYPES):
-                raise ApiError(400, f"Expected model and any of {RATE_LIMIT_TYPES}")
-            limits = {t: float(v) for t, v in body.items() if t != "model"}
-            model_id = str(body.get("model"))
-            backend.set_model_limits(model_id, cast(dict[RateLimitType, float], limits))
-            return 200, {"data": backend.model_limits(model_id)}, {}
-        if (method, path) == ("GET", "/health"):
-            return 200, {"ok": True}, {}
-        if (method, path) == ("GET", "/stats"):
-            return 200, {"apiRequests": self.server.api_requests}, {}
-        if (method, path) == ("GET", "/faults"):
-            return 200, faults.describe(), {}
-        if (method, path) == ("POST", "/faults"):
-            changes = _json_body(raw_body)
-            if not isinstance(changes, dict):
-                raise ApiError(400, "Expected a JSON object of faults")
-            try:
-                faults.update(changes)
-            except (TypeError, ValueError) as exc:
-                raise ApiError(400, f"Bad fault plan: {exc}") from None
-            return 200, faults.describe(), {}
-        if (method, path) == ("DELETE", "/faults"):
-            from .faults import FaultPlan
-
-            faults.replace(FaultPlan())
-            return 200, faults.describe(), {}
-        if (method, path) == ("POST", "/clock"):
-            # A test aid: {"offset": "31d"} moves the emulator's time ahead.
-            body = _json_body(raw_body)
-            try:
-                offset = parse_duration(body.get("offset", 0) if isinstance(body, dict) else None)
-            except ValueError as exc:
-                raise ApiError(400, f"Bad clock offset: offset {exc}") from None
-            self.server.backend.set_clock_offset(offset)
-            return 200, {"now": format_expiry(self.server.backend.now())}, {}
-        if (method, path) == ("POST", "/rate-limit-events"):
-            # {"apiKeyId": ..., "modelId": ..., "rateLimitType": "RPM"}: as if inference
-            # traffic of that key had exceeded a limit (chat calls also add these).
-            body = _json_body(raw_body)
-            if not isinstance(body, dict) or body.get("rateLimitType") not in RATE_LIMIT_TYPES:
-                raise ApiError(
-                    400, f"Expected apiKeyId, modelId and rateLimitType (one of {RATE_LIMIT_TYPES})"
-                )
-            entry = self.server.backend.record_rate_limit_event(
-                str(body.get("apiKeyId")),
-                str(body.get("modelId") or "zai-org-glm-5-1"),
-                cast(RateLimitType, body["rateLimitType"]),  # checked above
-            )
-            return 200, {"data": entry.to_wire()}, {}
-        if (method, path) == ("GET", "/keys"):
-            keys = [
-                {
-                    "id": k.id,
-                    "account": k.account,
-                    "apiKeyType": k.api_key_type,
-                    "description": k.description,
-                    "expiresAt": k.expires_at,
-                    "last6Chars": k.secret[-6:],
-                }
-                for k in self.server.backend.all_keys()
-            ]
-            return 200, {"data": keys}, {}
-        raise ApiError(404, "Not found")
-
-
-def _json_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "Invalid JSON in request body") from None
 
 
 def _injected(status: int, html: bool, error: str | None = None) -> Answer:
