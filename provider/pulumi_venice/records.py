@@ -4,12 +4,32 @@ the requests made from its settings. Pure functions: no calls, no Pulumi."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel
 
 from . import rotation
-from .inputs import BaseKeySettings, KeySettings, LimitSettings, same_expiry
+from .inputs import (
+    OUTPUT_ONLY_FIELDS,
+    BaseKeySettings,
+    KeySettings,
+    LimitSettings,
+    Role,
+    fields_with,
+    same_expiry,
+)
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from .times import format_expiry
+
+# Where Venice's record names a setting otherwise.
+_RECORD_NAMES: Final = {"consumption_limit": "consumption_limits"}
+# What the outputs take from Venice's record: each setting Venice keeps and
+# the record has (by name), and the record's own facts of the key.
+RECORDED_FIELDS: Final[tuple[str, ...]] = tuple(
+    name
+    for name in (*fields_with(KeySettings, Role.REPLACE, Role.UPDATE), *OUTPUT_ONLY_FIELDS)
+    if _RECORD_NAMES.get(name, name) in ApiKeyRecord.model_fields
+)
 
 
 def outputs_from(
@@ -25,22 +45,14 @@ def outputs_from(
     it names the same instant as Venice's, it is kept in that form, so that a
     refresh records no difference the program did not make.
     """
-    limits = record.consumption_limits
+    outputs: dict[str, Any] = {"api_key": api_key, "keepers": dict(keepers)}
+    for name in RECORDED_FIELDS:
+        value = getattr(record, _RECORD_NAMES.get(name, name))
+        outputs[name] = value.model_dump() if isinstance(value, BaseModel) else value
     expires_at = record.expires_at
     if expires_at and isinstance(expires_as, str) and same_expiry(expires_as, expires_at):
-        expires_at = expires_as
-    return {
-        "api_key": api_key,
-        "last6_chars": record.last6_chars,
-        "created_at": record.created_at,
-        "expires_at": expires_at,
-        "description": record.description,
-        "api_key_type": record.api_key_type,
-        "consumption_limit": {"usd": limits.usd, "diem": limits.diem, "vcu": limits.vcu},
-        "limit_period": record.limit_period,
-        "model_privacy": record.model_privacy,
-        "keepers": dict(keepers),
-    }
+        outputs["expires_at"] = expires_as
+    return outputs
 
 
 def inputs_from(
