@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -136,3 +137,19 @@ def test_a_misspelled_input_names_the_likely_one() -> None:
         TypeError, match="ApiKey has no input 'descripton' \\(did you mean description\\?"
     ):
         ApiKey("k", api_key_type="INFERENCE", descripton="typo")
+
+
+def test_the_args_module_is_generated_from_the_settings_models() -> None:
+    """args.py is what ``python -m pulumi_venice.codegen`` writes from the
+    settings models: a setting added there is an argument, typed and documented,
+    once that command is run (and this test fails until it is)."""
+    from pulumi_venice import args, codegen
+
+    assert Path(args.__file__).read_text(encoding="utf-8") == codegen.render()
+    assert codegen.main(["--check"]) == 0
+
+
+def test_every_optional_argument_is_a_keyword() -> None:
+    with pytest.raises(TypeError):
+        ApiKeyArgs("INFERENCE", "d", "2031-01-01")  # type: ignore[call-arg]
+    assert Web3ApiKeyArgs("ADMIN", wallet_private_key="0x" + "1" * 64).api_key_type == "ADMIN"

@@ -47,13 +47,14 @@ _PULUMI_FACING: Final = {
     "ApiKeyProvider": "provider",
     "Web3ApiKeyProvider": "web3_provider",
     "ApiKey": "resources",
-    "ApiKeyArgs": "resources",
-    "ConsumptionLimitArgs": "resources",
+    "ApiKeyArgs": "args",
+    "ConsumptionLimitArgs": "args",
     "Web3ApiKey": "resources",
-    "Web3ApiKeyArgs": "resources",
+    "Web3ApiKeyArgs": "args",
 }
 
 if TYPE_CHECKING:
+    from .args import ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKeyArgs
     from .functions import (
         GetApiKeysResult,
         GetRateLimitLogsResult,
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
         get_rate_limits_output,
     )
     from .provider import ApiKeyProvider
-    from .resources import ApiKey, ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKey, Web3ApiKeyArgs
+    from .resources import ApiKey, Web3ApiKey
     from .web3_provider import Web3ApiKeyProvider
 
 

@@ -85,12 +85,20 @@ def key_field(
     placeholder: Any = None,
     default_factory: Callable[[], Any] | None = None,
     doc: str,
+    program_type: str | None = None,
+    output_type: str | None = None,
 ) -> Any:
     """A settings field with its role, whether it is secret, the valid stand-in
     used to check the other fields while this one is unknown, and what it
     means to a user (the schema's description, and so every SDK's and the
-    reference docs')."""
+    reference docs'). ``program_type`` is what a Python program may pass, where
+    it is more than the stored type says, and ``output_type`` the resource's
+    output where it is always set (args.py is generated from both)."""
     extra = {"role": role.value, "secret": secret, "placeholder": placeholder}
+    if program_type is not None:
+        extra["program_type"] = program_type
+    if output_type is not None:
+        extra["output_type"] = output_type
     if default_factory is not None:
         return Field(
             default_factory=default_factory,
@@ -101,7 +109,8 @@ def key_field(
     return Field(default, repr=not secret, json_schema_extra=extra, description=doc)
 
 
-def _meta(info: FieldInfo) -> dict[str, Any]:
+def field_meta(info: FieldInfo) -> dict[str, Any]:
+    """What key_field declared of a settings field (role, secret, placeholder, ...)."""
     extra = info.json_schema_extra
     return extra if isinstance(extra, dict) else {}
 
@@ -112,7 +121,7 @@ def fields_with(settings_type: type[BaseModel], *roles: Role) -> tuple[str, ...]
     return tuple(
         name
         for name, info in settings_type.model_fields.items()
-        if _meta(info).get("role") in wanted
+        if field_meta(info).get("role") in wanted
     )
 
 
@@ -123,7 +132,7 @@ def field_doc(settings_type: type[BaseModel], name: str) -> str:
 
 def secret_fields(settings_type: type[BaseModel]) -> frozenset[str]:
     return frozenset(
-        name for name, info in settings_type.model_fields.items() if _meta(info).get("secret")
+        name for name, info in settings_type.model_fields.items() if field_meta(info).get("secret")
     )
 
 
@@ -133,13 +142,24 @@ def _duration(value: Any) -> str | None:
 
 Duration = Annotated[str | None, BeforeValidator(_duration)]
 
-# Outputs the resource declares (as None) so that Pulumi resolves them.
-OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = (
-    "api_key",
-    "last6_chars",
-    "created_at",
-    "retiring_key_id",
-)
+
+def is_duration(info: FieldInfo) -> bool:
+    """Whether a settings field is a Duration (``30d``, or a number of days)."""
+    return any(getattr(m, "func", None) is _duration for m in info.metadata)
+
+
+# The outputs that are no input, and what each means: the resources declare
+# them (as None) so that Pulumi resolves them.
+OUTPUT_DOCS: Final[Mapping[str, str]] = {
+    "api_key": (
+        "The key's value: a secret, returned by Venice only when the key is created "
+        "(empty for a key adopted with `pulumi import`)."
+    ),
+    "last6_chars": "The last six characters of the key's value, as Venice shows it.",
+    "created_at": "When Venice created the key.",
+    "retiring_key_id": "The key this one replaced while that key is in its `retireGrace`.",
+}
+OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = tuple(OUTPUT_DOCS)
 # A Venice key's value: its prefix names its type (docs).
 _KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")
 
@@ -154,9 +174,27 @@ class LimitSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    usd: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
-    diem: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
-    vcu: float | None = Field(default=None, ge=0, le=MAX_CONSUMPTION_LIMIT, allow_inf_nan=False)
+    usd: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CONSUMPTION_LIMIT,
+        allow_inf_nan=False,
+        description="The cap in US dollars (0 to 9 999 999 999); omitted: no cap.",
+    )
+    diem: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CONSUMPTION_LIMIT,
+        allow_inf_nan=False,
+        description="The cap in DIEM (0 to 9 999 999 999); omitted: no cap.",
+    )
+    vcu: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CONSUMPTION_LIMIT,
+        allow_inf_nan=False,
+        description="The cap in VCU (deprecated by Venice, DIEM's former name).",
+    )
 
     def to_wire(self) -> ConsumptionLimit:
         # Every currency is set explicitly (None clears a cap), so the whole
@@ -194,6 +232,7 @@ class BaseKeySettings(BaseModel):
     )
     expires_at: str | None = key_field(
         Role.UPDATE,
+        program_type="pulumi.Input[str] | datetime | date | None",
         doc=(
             "When Venice expires the key: a date (`2026-12-31`) or a timestamp with a time "
             "zone; omit for a key that never expires."
@@ -253,8 +292,8 @@ class BaseKeySettings(BaseModel):
         Role.CREDENTIAL,
         secret=True,
         doc=(
-            "The ADMIN key that manages this key, instead of the provider's `apiKey` "
-            "(typically another key's `apiKey` output)."
+            "The ADMIN key that manages this key, instead of the provider's admin key "
+            "(`venice:apiKey`); typically another key's `apiKey` output."
         ),
     )
 
@@ -431,8 +470,10 @@ class Web3KeySettings(BaseKeySettings):
         ),
     )
     address: str | None = key_field(
-        Role.REPLACE, doc="The wallet's address (checksummed); a different wallet makes a new key."
-    )  # a new wallet is a new key
+        Role.REPLACE,  # a new wallet is a new key
+        output_type="pulumi.Output[str]",  # always the wallet's, checksummed
+        doc="The wallet's address (checksummed); a different wallet makes a new key.",
+    )
     # The wallet, when these settings were made with it (see web3_settings).
     _wallet: LocalAccount | None = PrivateAttr(default=None)
 
@@ -466,7 +507,8 @@ SECRET_INPUTS: Final = secret_fields(KeySettings) | secret_fields(Web3KeySetting
 def _placeholders(settings_type: type[BaseKeySettings]) -> dict[str, Any]:
     """A valid stand-in per field, used to validate the other fields while one is unknown."""
     return {
-        name: _meta(info).get("placeholder") for name, info in settings_type.model_fields.items()
+        name: field_meta(info).get("placeholder")
+        for name, info in settings_type.model_fields.items()
     }
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Self, TypeVar
 
 import pulumi
 import pulumi.dynamic
 
+from .args import ApiKeyArgs, ConsumptionLimitArgs, KeyOutputs, Web3ApiKeyArgs, Web3KeyOutputs
 from .config import unknown_settings
 from .inputs import IDENTITY_KEY, OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
 from .provider import ApiKeyProvider
@@ -24,57 +25,6 @@ from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
 
 SECRET_OUTPUTS = ["api_key", "admin_api_key"]
-
-
-@dataclass
-class ConsumptionLimitArgs:
-    """Spending caps of a key; leave one out for no cap in that currency."""
-
-    usd: pulumi.Input[float] | None = None
-    diem: pulumi.Input[float] | None = None
-    vcu: pulumi.Input[float] | None = None
-    """Deprecated by Venice in favour of ``diem``."""
-
-
-@dataclass(kw_only=True)
-class SharedArgs:
-    """What both key resources take besides their own arguments: the rotation
-    policy and the managing key (keyword-only, so that they come after each
-    resource's own arguments)."""
-
-    expires_after: pulumi.Input[str] | float | None = None
-    """The key expires this long after it is created (``90d``); instead of expires_at."""
-    rotate_after: pulumi.Input[str] | float | None = None
-    """Replace the key once it is this old (``30d``, ``12h``, or a number of days)."""
-    renew_before: pulumi.Input[str] | float | None = None
-    """Replace the key this long before it expires (needs expires_after)."""
-    retire_grace: pulumi.Input[str] | float | None = None
-    """On replacement, let the old key live this long instead of revoking it at once."""
-    admin_api_key: pulumi.Input[str] | None = None
-    """The ADMIN key that creates, reads, updates and revokes this key, in place of
-    ``venice:apiKey``: typically another key resource's ``api_key`` output, so that
-    Pulumi creates that key first and revokes it last. Kept as a secret."""
-
-
-@dataclass
-class ApiKeyArgs(SharedArgs):
-    """The inputs of an :class:`ApiKey`.
-
-    ``api_key_type`` and ``keepers`` force a new key when they change; the
-    other settings are updated in place. ``import_id`` adopts an existing key
-    instead of creating one (only when the resource is created); give its
-    secret as ``import_api_key`` if you have it.
-    """
-
-    api_key_type: pulumi.Input[str]
-    description: pulumi.Input[str]
-    expires_at: pulumi.Input[str] | datetime | date | None = None
-    consumption_limit: ConsumptionLimitArgs | pulumi.Input[Mapping[str, Any]] | None = None
-    limit_period: pulumi.Input[str] | None = None
-    model_privacy: pulumi.Input[str] | None = None
-    keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    import_id: pulumi.Input[str] | None = None
-    import_api_key: pulumi.Input[str] | None = None
 
 
 def _expiry_text(value: Any) -> Any:
@@ -94,28 +44,6 @@ def _limit_props(value: Any) -> Any:
     if isinstance(value, ConsumptionLimitArgs):
         return {k: v for k, v in asdict(value).items() if v is not None}
     return value
-
-
-@dataclass
-class Web3ApiKeyArgs(SharedArgs):
-    """The inputs of a :class:`Web3ApiKey`.
-
-    The wallet signs for the key: give its private key as ``wallet_private_key``
-    (kept as a secret) or, so that it never enters state, in the environment
-    variable ``VENICE_WALLET_PRIVATE_KEY``. ``address``, if given, must be the
-    wallet's. The other settings work as for :class:`ApiKeyArgs`; changing the
-    wallet, ``api_key_type`` or ``keepers`` creates a new key.
-    """
-
-    api_key_type: pulumi.Input[str]
-    wallet_private_key: pulumi.Input[str] | None = None
-    address: pulumi.Input[str] | None = None
-    description: pulumi.Input[str] | None = None
-    expires_at: pulumi.Input[str] | datetime | date | None = None
-    consumption_limit: ConsumptionLimitArgs | pulumi.Input[Mapping[str, Any]] | None = None
-    limit_period: pulumi.Input[str] | None = None
-    model_privacy: pulumi.Input[str] | None = None
-    keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
 
 
 def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
@@ -176,25 +104,6 @@ def secret_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOption
     return pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
     )
-
-
-class KeyOutputs:
-    """The outputs every Venice key resource has (annotations only)."""
-
-    api_key: pulumi.Output[str]
-    """The secret key value: always a Pulumi secret."""
-    last6_chars: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    expires_at: pulumi.Output[str | None]
-    description: pulumi.Output[str]
-    api_key_type: pulumi.Output[str]
-    consumption_limit: pulumi.Output[dict[str, float | None]]
-    limit_period: pulumi.Output[str]
-    model_privacy: pulumi.Output[str]
-    keepers: pulumi.Output[dict[str, str]]
-    retiring_key_id: pulumi.Output[str | None]
-    """The key this one replaced, while it may still be in its retire_grace
-    period (destroying this key revokes that one too)."""
 
 
 ArgsT = TypeVar("ArgsT", ApiKeyArgs, Web3ApiKeyArgs)
@@ -269,7 +178,7 @@ class ApiKey(_KeyResource[ApiKeyArgs], module="venice", name="ApiKey"):
     _provider_type = ApiKeyProvider
 
 
-class Web3ApiKey(_KeyResource[Web3ApiKeyArgs], module="venice", name="Web3ApiKey"):
+class Web3ApiKey(_KeyResource[Web3ApiKeyArgs], Web3KeyOutputs, module="venice", name="Web3ApiKey"):
     """A Venice API key created by a wallet's signature (no admin key needed).
 
     Outputs as for :class:`ApiKey`, plus ``address``, the wallet's checksummed
@@ -277,9 +186,6 @@ class Web3ApiKey(_KeyResource[Web3ApiKeyArgs], module="venice", name="Web3ApiKey
     account (``admin_api_key`` or ``venice:apiKey``), unless the key is itself
     an ADMIN key.
     """
-
-    address: pulumi.Output[str]
-    """The wallet's checksummed address."""
 
     _args_type = Web3ApiKeyArgs
     _provider_type = Web3ApiKeyProvider

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from .._version import __version__
 from ..inputs import (
+    OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
     BaseKeySettings,
     KeySettings,
@@ -42,19 +43,6 @@ GET_API_KEY: Final = "venice:index:getApiKey"
 GET_RATE_LIMITS: Final = "venice:index:getRateLimits"
 GET_RATE_LIMIT_LOGS: Final = "venice:index:getRateLimitLogs"
 
-# What each output-only property means (the inputs' meanings are declared
-# with them, on the settings models: inputs.field_doc).
-OUTPUT_DOCS: Final[Mapping[str, str]] = {
-    "api_key": "The key's value: a secret, returned by Venice only when the key is created (empty for a key adopted with `pulumi import`).",
-    "last6_chars": "The last six characters of the key's value, as Venice shows it.",
-    "created_at": "When Venice created the key.",
-    "retiring_key_id": "The key this one replaced while that key is in its `retireGrace`.",
-}
-LIMIT_DOCS: Final[Mapping[str, str]] = {
-    "usd": "The cap in US dollars (0 to 9 999 999 999); omitted: no cap.",
-    "diem": "The cap in DIEM (0 to 9 999 999 999); omitted: no cap.",
-    "vcu": "The cap in VCU (deprecated by Venice, DIEM's former name).",
-}
 CONFIG_DOCS: Final[Mapping[str, tuple[str, str]]] = {
     "apiKey": ("VENICE_API_KEY", "The ADMIN key that manages the account's keys (a secret)."),
     "baseUrl": (
@@ -267,8 +255,8 @@ def _limit_type() -> dict[str, Any]:
         "type": "object",
         "description": "A key's spending caps; each optional.",
         "properties": {
-            name: {"type": "number", "description": LIMIT_DOCS[name]}
-            for name in LimitSettings.model_fields
+            name: {"type": "number", "description": info.description}
+            for name, info in LimitSettings.model_fields.items()
         },
     }
 
