@@ -153,3 +153,15 @@ def test_every_optional_argument_is_a_keyword() -> None:
     with pytest.raises(TypeError):
         ApiKeyArgs("INFERENCE", "d", "2031-01-01")  # type: ignore[call-arg]
     assert Web3ApiKeyArgs("ADMIN", wallet_private_key="0x" + "1" * 64).api_key_type == "ADMIN"
+
+
+def test_the_reference_docs_are_rendered_from_the_schema() -> None:
+    """docs/ is what the codegen renders from the plugin's schema, page for page."""
+    from pulumi_venice.plugin.docs import render_docs
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    pages = render_docs()
+    assert {p.name for p in docs.glob("*.md")} == set(pages)
+    for name, text in pages.items():
+        assert (docs / name).read_text(encoding="utf-8") == text, f"docs/{name} is stale"
+    assert "| `walletPrivateKey` | `wallet_private_key` |" in pages["web3-api-key.md"]

@@ -1,10 +1,11 @@
-"""Writes :mod:`pulumi_venice.args` (the dynamic provider's typed Args and
-outputs, what Python programs write) from the settings models of
-:mod:`pulumi_venice.inputs`, the one declaration of each input.
+"""Writes what is derived from the settings models of :mod:`pulumi_venice.inputs`
+(the one declaration of each input): :mod:`pulumi_venice.args` (the dynamic
+provider's typed Args and outputs, what Python programs write) and, in a
+checkout of the repository, the reference docs in ``docs/`` (from the
+plugin's schema, itself made from the same models).
 
-``python -m pulumi_venice.codegen`` rewrites the module; ``--check`` says
-whether it is current (the tests run that). The plugin's SDKs come from the
-schema, which comes from the same models.
+``python -m pulumi_venice.codegen`` rewrites them; ``--check`` says whether
+they are current (the tests run that). The plugin's SDKs come from the schema.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from .inputs import (
 )
 
 TARGET: Final = Path(__file__).with_name("args.py")
+# docs/ of the repository this package is checked out in (none in a wheel).
+REPOSITORY: Final = Path(__file__).resolve().parents[2]
+DOCS: Final = REPOSITORY / "docs"
 
 # Each Args class: its name, settings model and what it says of itself.
 ARGS_CLASSES: Final[tuple[tuple[str, type[BaseKeySettings], str], ...]] = (
@@ -200,15 +204,29 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def outputs() -> dict[Path, str]:
+    """Each derived file and its text (the docs only in a checkout)."""
+    derived = {TARGET: render()}
+    if (REPOSITORY / "pyproject.toml").is_file():
+        from .plugin.docs import render_docs
+
+        derived |= {DOCS / name: text for name, text in render_docs().items()}
+    return derived
+
+
 def main(argv: list[str]) -> int:
-    text = render()
+    derived = outputs()
     if "--check" in argv:
-        if TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET.name} is stale: run python -m pulumi_venice.codegen", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
+        stale = [
+            p for p, text in derived.items() if not p.is_file() or p.read_text("utf-8") != text
+        ]
+        for path in stale:
+            print(f"{path} is stale: run python -m pulumi_venice.codegen", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in derived.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -1,0 +1,193 @@
+"""The reference docs (``docs/``), rendered from the plugin's schema, which is
+rendered from the settings models: one page per resource, the provider's
+settings, the functions and the enums. ``python -m pulumi_venice.codegen``
+writes them; a test fails while they are stale."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .schema import schema
+
+# Each page: its file, and the schema's resource it documents (None: others).
+RESOURCE_PAGES: Final = {
+    "api-key.md": "venice:index:ApiKey",
+    "web3-api-key.md": "venice:index:Web3ApiKey",
+}
+_EXAMPLES: Final[Mapping[str, str]] = {
+    "venice:index:ApiKey": """```yaml
+# Pulumi YAML, on the plugin (python -m pulumi_venice.plugin --install)
+resources:
+  appKey:
+    type: venice:ApiKey
+    properties:
+      apiKeyType: INFERENCE
+      description: App key (managed by Pulumi)
+      consumptionLimit: {usd: 25, diem: 5}
+      rotateAfter: 30d
+      retireGrace: 2d
+outputs:
+  appKeyValue: ${appKey.apiKey}   # a secret
+```
+
+```python
+# Python, with the dynamic provider (pip install pulumi-venice)
+import pulumi_venice as venice
+
+key = venice.ApiKey(
+    "app-key",
+    api_key_type="INFERENCE",
+    description="App key",
+    consumption_limit=venice.ConsumptionLimitArgs(usd=25, diem=5),
+)
+```""",
+    "venice:index:Web3ApiKey": """```yaml
+resources:
+  agentKey:
+    type: venice:Web3ApiKey
+    properties:
+      apiKeyType: INFERENCE
+      walletPrivateKey: ${walletKey}   # a secret config value
+      adminApiKey: ${walletAdmin.apiKey}
+```""",
+}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _type(spec: Mapping[str, Any]) -> str:
+    if "$ref" in spec:
+        token = str(spec["$ref"]).rsplit(":", 1)[1]
+        return f"[{token}](types.md#{token.lower()})"
+    kind = str(spec.get("type", "string"))
+    if kind == "array":
+        return f"list of {_type(spec.get('items', {}))}"
+    if kind == "object" and "additionalProperties" in spec:
+        return "map of string"
+    return kind
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _properties(properties: Mapping[str, Any], required: list[str], *, inputs: bool) -> list[str]:
+    header = "| name | Python | type | notes | description |"
+    lines = [header, "|---|---|---|---|---|"]
+    for name, spec in properties.items():
+        notes = []
+        if name in required:
+            notes.append("required" if inputs else "always set")
+        if spec.get("secret"):
+            notes.append("secret")
+        if spec.get("replaceOnChanges"):
+            notes.append("a change replaces the key")
+        default = spec.get("defaultInfo", {}).get("environment")
+        if default:
+            notes.append("env " + ", ".join(f"`{v}`" for v in default))
+        lines.append(
+            f"| `{name}` | `{_snake(name)}` | {_type(spec)} | {', '.join(notes)} "
+            f"| {_cell(str(spec.get('description', '')))} |"
+        )
+    return lines
+
+
+def _resource_page(token: str, resource: Mapping[str, Any]) -> str:
+    name = token.rsplit(":", 1)[1]
+    lines = [f"# {name}", "", f"`{token}`: {resource['description']}", ""]
+    if token in _EXAMPLES:
+        lines += ["## Example", "", _EXAMPLES[token], ""]
+    lines += ["## Inputs", ""]
+    lines += _properties(
+        resource["inputProperties"], resource.get("requiredInputs", []), inputs=True
+    )
+    lines += ["", "## Outputs", ""]
+    lines += _properties(resource["properties"], resource.get("required", []), inputs=False)
+    return "\n".join(lines) + "\n"
+
+
+def _provider_page(package: Mapping[str, Any]) -> str:
+    provider = package["provider"]
+    lines = [
+        "# Provider settings",
+        "",
+        str(provider["description"]),
+        "",
+        "Set them as stack config (`pulumi config set venice:baseUrl ...`, "
+        "`--secret` for `apiKey`), as the inputs of an explicit `venice` provider, "
+        "or in the environment variables named.",
+        "",
+    ]
+    lines += _properties(provider["inputProperties"], [], inputs=True)
+    return "\n".join(lines) + "\n"
+
+
+def _functions_page(package: Mapping[str, Any]) -> str:
+    lines = ["# Functions", ""]
+    for token, function in package["functions"].items():
+        name = token.rsplit(":", 1)[1]
+        lines += [f"## {name}", "", f"`{token}`: {function['description']}", ""]
+        inputs = function.get("inputs", {}).get("properties", {})
+        if inputs:
+            lines += ["Inputs:", ""]
+            lines += _properties(inputs, function["inputs"].get("required", []), inputs=True)
+            lines.append("")
+        outputs = function["outputs"].get("properties", {})
+        lines += ["Outputs:", ""]
+        lines += _properties(outputs, function["outputs"].get("required", []), inputs=False)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _types_page(package: Mapping[str, Any]) -> str:
+    lines = ["# Types", ""]
+    for token, spec in package["types"].items():
+        name = token.rsplit(":", 1)[1]
+        lines += [f"## {name}", "", str(spec.get("description", "")), ""]
+        if "enum" in spec:
+            lines += ["| value | name in SDKs | meaning |", "|---|---|---|"]
+            for value in spec["enum"]:
+                lines.append(f"| `{value['value']}` | `{value['name']}` | {value['description']} |")
+        else:
+            lines += _properties(spec.get("properties", {}), spec.get("required", []), inputs=False)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _landing(package: Mapping[str, Any]) -> str:
+    return "\n".join(
+        [
+            f"# {package['displayName']} for Pulumi: reference",
+            "",
+            str(package["description"]),
+            "",
+            "Generated from the provider's schema (version "
+            f"{package['version']}) by `python -m pulumi_venice.codegen`; do not edit.",
+            "How to install and use it is in the repository's README.",
+            "",
+            "- [ApiKey](api-key.md): a key made with the account's ADMIN key",
+            "- [Web3ApiKey](web3-api-key.md): a key made by a wallet's signature",
+            "- [Provider settings](provider.md): the admin key, the API and the timeouts",
+            "- [Functions](functions.md): the account's keys and limits",
+            "- [Types](types.md): spending caps, enums and Venice's records",
+            "",
+        ]
+    )
+
+
+def render_docs() -> dict[str, str]:
+    """Every page of docs/, by file name."""
+    package = schema()
+    pages = {
+        page: _resource_page(token, package["resources"][token])
+        for page, token in RESOURCE_PAGES.items()
+    }
+    pages["provider.md"] = _provider_page(package)
+    pages["functions.md"] = _functions_page(package)
+    pages["types.md"] = _types_page(package)
+    pages["README.md"] = _landing(package)
+    return pages
