@@ -131,12 +131,10 @@ def finish_create(
             pass  # gone already: nothing is left behind either way
         except VeniceApiError:
             return record_from_created(created)
-        raise type(error)(
+        raise error.restated(
             "create API key",
             f"Could not create API key: the new key {created.id} could not be given its "
             f"settings ({error}) It was revoked again, so nothing is left behind; run "
             "`pulumi up` again.",
-            status=error.status,
-            server_message=error.server_message,
             key_id=created.id,
         ) from None

@@ -70,12 +70,17 @@ class VeniceApiError(VeniceError):
 
     def with_suffix(self, suffix: str) -> VeniceApiError:
         """The same error, its message followed by ``suffix``."""
+        return self.restated(self.operation, f"{self} {suffix}", key_id=self.key_id)
+
+    def restated(self, operation: str, message: str, *, key_id: str | None) -> VeniceApiError:
+        """The same error (kind, status, Venice's text) told as ``operation``'s,
+        in ``message``, about ``key_id``."""
         return type(self)(
-            self.operation,
-            f"{self} {suffix}",
+            operation,
+            message,
             status=self.status,
             server_message=self.server_message,
-            key_id=self.key_id,
+            key_id=key_id,
             retry_after=self.retry_after,
         )
 

@@ -237,13 +237,10 @@ class KeyLifecycle:
         except VeniceApiError as error:
             if error.key_id == key_id:
                 raise
-            raise type(error)(
+            raise error.restated(
                 f"refresh API key {key_id}",
                 f"Could not refresh API key {key_id}: {error}",
-                status=error.status,
-                server_message=error.server_message,
                 key_id=key_id,
-                retry_after=error.retry_after,
             ) from None
 
     @explained

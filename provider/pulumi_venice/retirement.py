@@ -159,12 +159,10 @@ def retire_replaced(
             # Kept rather than lost: the state holds it, and the old key's
             # delete revokes that one at once (it could not be retired).
             return False
-        raise type(error)(
+        raise error.restated(
             "create API key",
             f"Could not replace API key {replacement.old_id}: it could not be given its "
             f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
             "key is unchanged; run `pulumi up` again.",
-            status=error.status,
-            server_message=error.server_message,
             key_id=replacement.old_id,
         ) from None
