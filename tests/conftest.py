@@ -88,3 +88,32 @@ def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer(programs).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """moto's server mode: AWS Secrets Manager's API served by a real HTTP server
+    on 127.0.0.1 (never AWS). Its fake credentials are set for the session, and
+    the instance-metadata lookup (a host other than loopback) is off."""
+    from moto.server import ThreadedMotoServer
+
+    from .harness import free_port
+
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    saved = {name: os.environ.get(name) for name in fake}
+    os.environ.update(fake)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -102,9 +102,23 @@ def moved_to(last6: str) -> Callable[[dict[str, Any]], bool]:
     return lambda r: r["keys"][-1]["last6"] == last6 and r["keys"][-1]["calls"] >= 20
 
 
-@pytest.mark.parametrize("trigger", ["clock", "keepers"])
+@pytest.fixture(params=["secret-output", "sink"])
+def delivery(request: pytest.FixtureRequest, stack: RotationStack) -> str:
+    """How the key reaches the consumer's file: the key's secret output written
+    by a resource of the program, or deliver_to (never in state)."""
+    mode: str = request.param
+    if mode == "sink":
+        stack.project.config("venice-e2e:delivery", "sink")
+    return mode
+
+
+@pytest.mark.parametrize(
+    ("trigger", "delivery"),
+    [("clock", "secret-output"), ("keepers", "secret-output"), ("keepers", "sink")],
+    indirect=["delivery"],
+)
 def test_rotation_with_a_grace_costs_no_failed_call(
-    stack: RotationStack, consumer: ConsumerProcess, admin_key: str, trigger: str
+    stack: RotationStack, delivery: str, consumer: ConsumerProcess, admin_key: str, trigger: str
 ) -> None:
     project = stack.project
     old_secret = stack.delivered()
@@ -125,6 +139,9 @@ def test_rotation_with_a_grace_costs_no_failed_call(
     report = consumer.stop()
     assert report["failed"] == 0, report
     assert [k["last6"] for k in report["keys"]] == [old_secret[-6:], new_secret[-6:]]
+    if delivery == "sink":  # not even encrypted: the state holds no value at all
+        shown = project.pulumi("stack", "export", "--show-secrets", shows_secrets=True).stdout
+        assert old_secret not in shown and new_secret not in shown
     project.destroy()
     project.assert_never_shown([old_secret, new_secret, admin_key])
 

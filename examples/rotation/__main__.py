@@ -7,7 +7,13 @@ the new secret late keeps working. ``expires_after``/``renew_before`` also
 renew a key a week before Venice would expire it. ``consumer.py`` is an
 application that uses the key from that file (see the README's "Zero-downtime
 rotation").
+
+With ``delivery: sink`` the provider writes the file itself (``deliver_to``)
+and the key's value is never in the state; by default it is the key's secret
+output, written by the ``SecretFile`` resource.
 """
+
+from pathlib import Path
 
 import pulumi
 from secret_file import SecretFile
@@ -17,6 +23,10 @@ import pulumi_venice as venice
 config = pulumi.Config()
 # "none" retires the old key at once (to see the gap the grace closes).
 grace = config.get("retireGrace") or "2d"
+key_file = Path(config.get("keyFile") or "rotating-key.secret").absolute()
+to_sink = config.get("delivery") == "sink"
+if to_sink:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
 
 key = venice.ApiKey(
     "rotating-key",
@@ -28,15 +38,14 @@ key = venice.ApiKey(
     retire_grace=None if grace == "none" else grace,
     # Change the generation to rotate now (a leaked key, say).
     keepers={"generation": config.get("generation") or "1"},
-)
-
-consumer = SecretFile(
-    "consumer-key-file",
-    path=config.get("keyFile") or "rotating-key.secret",
-    content=key.api_key,
+    deliver_to={"file": {"path": str(key_file)}} if to_sink else None,
 )
 
 pulumi.export("key_id", key.id)
 pulumi.export("retiring_key_id", key.retiring_key_id)
-pulumi.export("key_file", consumer.path)
-pulumi.export("key_file_sha256", consumer.sha256)
+if to_sink:
+    pulumi.export("key_file", key.delivered_to)
+else:
+    consumer = SecretFile("consumer-key-file", path=str(key_file), content=key.api_key)
+    pulumi.export("key_file", consumer.path)
+    pulumi.export("key_file_sha256", consumer.sha256)

@@ -66,6 +66,10 @@ class ApiKeyArgs:
     retire_grace: pulumi.Input[str] | float | None = None
     """On replacement, the old key stays valid this long (``2d``) instead of being
     revoked at once."""
+    deliver_to: pulumi.Input[Mapping[str, Any]] | None = None
+    """Deliver the key's value to one sink (``file``, ``command`` or
+    ``aws_secrets_manager``) instead of the ``api_key`` output: it is then never in
+    state, not even encrypted. A change makes a new key."""
     admin_api_key: pulumi.Input[str] | None = None
     """The ADMIN key that manages this key, instead of the provider's admin key
     (``venice:apiKey``); typically another key's ``api_key`` output."""
@@ -118,6 +122,10 @@ class Web3ApiKeyArgs:
     retire_grace: pulumi.Input[str] | float | None = None
     """On replacement, the old key stays valid this long (``2d``) instead of being
     revoked at once."""
+    deliver_to: pulumi.Input[Mapping[str, Any]] | None = None
+    """Deliver the key's value to one sink (``file``, ``command`` or
+    ``aws_secrets_manager``) instead of the ``api_key`` output: it is then never in
+    state, not even encrypted. A change makes a new key."""
     admin_api_key: pulumi.Input[str] | None = None
     """The ADMIN key that manages this key, instead of the provider's admin key
     (``venice:apiKey``); typically another key's ``api_key`` output."""
@@ -159,8 +167,19 @@ class KeyOutputs:
     keepers: pulumi.Output[dict[str, str]]
     """Arbitrary strings; any change makes a new key (rotation on demand), as in
     pulumi-random."""
+    deliver_to: pulumi.Output[dict[str, Any] | None]
+    """Deliver the key's value to one sink (``file``, ``command`` or
+    ``aws_secrets_manager``) instead of the ``api_key`` output: it is then never in
+    state, not even encrypted. A change makes a new key."""
     retiring_key_id: pulumi.Output[str | None]
     """The key this one replaced while that key is in its ``retire_grace``."""
+    delivered_to: pulumi.Output[str | None]
+    """Where ``deliver_to`` put the key's value; empty when ``pulumi refresh`` found
+    that the sink no longer holds this key (the next ``pulumi up`` delivers a new one)."""
+    fingerprint: pulumi.Output[str | None]
+    """With ``deliver_to``: ``hmac-sha256:<project>/<stack>:<hex>``, the HMAC-SHA256 of
+    the key's value keyed by its stack, with which refresh recognises the key in its
+    sink."""
 
 
 class Web3KeyOutputs(KeyOutputs):

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .inputs import (
+    OPTIONAL_OUTPUTS,
     OUTPUT_DOCS,
     BaseKeySettings,
     KeySettings,
@@ -149,7 +150,7 @@ def _outputs_class(name: str, base: str | None, names: list[str], doc: str) -> l
             field_name
         )
         if info is None:  # an output of its own
-            optional = field_name == "retiring_key_id"
+            optional = field_name in OPTIONAL_OUTPUTS
             kind = "pulumi.Output[str | None]" if optional else "pulumi.Output[str]"
             lines.append(f"    {field_name}: {kind}")
             lines += _docstring(OUTPUT_DOCS[field_name])
@@ -164,7 +165,7 @@ def render() -> str:
     kept = set(fields_with(BaseKeySettings, Role.REPLACE, Role.UPDATE))
     shared = ["api_key", "last6_chars", "created_at"]
     shared += [n for n in BaseKeySettings.model_fields if n in kept]
-    shared.append("retiring_key_id")
+    shared += [n for n in OUTPUT_DOCS if n not in shared]
     own = [
         n
         for n in fields_with(Web3KeySettings, Role.REPLACE, Role.UPDATE)

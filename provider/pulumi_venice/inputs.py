@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from . import times
+from .delivery import DeliverySettings
 from .models import (
     LIMIT_CURRENCIES,
     MAX_CONSUMPTION_LIMIT,
@@ -61,6 +62,11 @@ PROVIDER_KEY: Final = "__provider"
 # provider no URN, and a replacement's create must know which diff announced
 # it (see pulumi_venice.retirement). Never compared by diff.
 IDENTITY_KEY: Final = "__identity"
+# A hidden input of the dynamic provider's resources that deliver their key
+# (deliver_to): the stack, "<project>/<stack>", the salt of the fingerprint
+# (the plugin reads it from the URN). Never compared by diff.
+STACK_KEY: Final = "__stack"
+HIDDEN_INPUTS: Final = (PROVIDER_KEY, IDENTITY_KEY, STACK_KEY)
 
 
 class Role(StrEnum):
@@ -158,7 +164,17 @@ OUTPUT_DOCS: Final[Mapping[str, str]] = {
     "last6_chars": "The last six characters of the key's value, as Venice shows it.",
     "created_at": "When Venice created the key.",
     "retiring_key_id": "The key this one replaced while that key is in its `retireGrace`.",
+    "delivered_to": (
+        "Where `deliverTo` put the key's value; empty when `pulumi refresh` found that the "
+        "sink no longer holds this key (the next `pulumi up` delivers a new one)."
+    ),
+    "fingerprint": (
+        "With `deliverTo`: `hmac-sha256:<project>/<stack>:<hex>`, the HMAC-SHA256 of the "
+        "key's value keyed by its stack, with which refresh recognises the key in its sink."
+    ),
 }
+# The outputs that may be empty (the others are set on every key).
+OPTIONAL_OUTPUTS: Final = frozenset({"retiring_key_id", "delivered_to", "fingerprint"})
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = tuple(OUTPUT_DOCS)
 # A Venice key's value: its prefix names its type (docs).
 _KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")
@@ -288,6 +304,16 @@ class BaseKeySettings(BaseModel):
             "at once."
         ),
     )
+    deliver_to: DeliverySettings | None = key_field(
+        Role.REPLACE,  # the value exists only at creation: a new sink needs a new key
+        program_type="pulumi.Input[Mapping[str, Any]] | None",
+        output_type="pulumi.Output[dict[str, Any] | None]",
+        doc=(
+            "Deliver the key's value to one sink (`file`, `command` or `awsSecretsManager`) "
+            "instead of the `apiKey` output: it is then never in state, not even encrypted. "
+            "A change makes a new key."
+        ),
+    )
     admin_api_key: str | None = key_field(
         Role.CREDENTIAL,
         secret=True,
@@ -318,8 +344,11 @@ class BaseKeySettings(BaseModel):
         return value
 
     def policy_failures(self) -> list[tuple[str, str]]:
-        """Rules between the rotation inputs, each naming its field."""
+        """Rules between the rotation inputs, each naming its field, and what
+        the machine lacks for ``deliver_to``."""
         failures: list[tuple[str, str]] = []
+        if self.deliver_to is not None:
+            failures.extend(self.deliver_to.local_failures())
         if self.expires_after and self.expires_at:
             failures.append(
                 ("expires_after", "expires_after and expires_at cannot both be set: choose one")
@@ -394,10 +423,12 @@ class BaseKeySettings(BaseModel):
         """The normalized inputs Pulumi stores (create-only and rotation fields only
         when set)."""
         optional = fields_with(type(self), Role.POLICY, Role.CREATE_ONLY, Role.CREDENTIAL)
-        inputs = self.model_dump(exclude=set(optional))
+        inputs = self.model_dump(exclude={*optional, "deliver_to"})
         for name in optional:
             if getattr(self, name, None) is not None:
                 inputs[name] = getattr(self, name)
+        if self.deliver_to is not None:
+            inputs["deliver_to"] = self.deliver_to.model_dump(exclude_none=True)
         return inputs
 
 
@@ -433,6 +464,14 @@ class KeySettings(BaseKeySettings):
 
     def policy_failures(self) -> list[tuple[str, str]]:
         failures = super().policy_failures()
+        if self.deliver_to is not None and self.import_id and self.import_api_key is None:
+            failures.append(
+                (
+                    "deliver_to",
+                    "deliver_to needs import_api_key when import_id adopts a key: Venice never "
+                    "shows an existing key's value again, so there is nothing to deliver",
+                )
+            )
         if self.import_api_key is not None:
             kind = key_value_type(self.import_api_key)
             if not self.import_id:
@@ -537,10 +576,25 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
-def _allowed_keys(loc: tuple[int | str, ...], settings_type: type[BaseKeySettings]) -> str:
-    if len(loc) > 1 and loc[0] == "consumption_limit":
-        return ", ".join(LIMIT_CURRENCIES)
-    return ", ".join(sorted(settings_type.model_fields))
+def _allowed_keys(loc: tuple[int | str, ...], settings_type: type[BaseModel]) -> str:
+    """The names allowed where an unknown one was given (``loc`` ends in it):
+    the inputs in alphabetical order, a nested object's in its own order."""
+    model: type[BaseModel] = settings_type
+    for part in loc[:-1]:
+        info = model.model_fields.get(str(part))
+        nested = _model_in(info.annotation) if info is not None else None
+        if nested is None:
+            break
+        model = nested
+    if model is settings_type:
+        return ", ".join(sorted(model.model_fields))
+    return ", ".join(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation names (``X | None`` too), if any."""
+    options = getattr(annotation, "__args__", None) or (annotation,)
+    return next((o for o in options if isinstance(o, type) and issubclass(o, BaseModel)), None)
 
 
 def _shown(value: Any) -> str:
@@ -586,7 +640,7 @@ def check_inputs(
     Returns the inputs to store and a list of ``(property, reason)`` failures;
     a field whose value is unknown at preview is passed through unchecked.
     """
-    props = {k: v for k, v in news.items() if k not in (PROVIDER_KEY, IDENTITY_KEY)}
+    props = {k: v for k, v in news.items() if k not in HIDDEN_INPUTS}
     failures: list[tuple[str, str]] = []
     for name in OUTPUT_ONLY_FIELDS:
         if props.get(name) is not None and not contains_unknown(props[name]):
@@ -621,6 +675,13 @@ def same_expiry(old: Any, new: Any) -> bool:
         return bool(old == new)
 
 
+def _without_nulls(value: Any) -> Any:
+    """A nested value without its null fields (an omitted and a null field are alike)."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None} or None
+    return value
+
+
 def _limits(value: Any) -> tuple[float | None, ...]:
     value = value if isinstance(value, Mapping) else {}
     return tuple(None if value.get(c) is None else float(value[c]) for c in LIMIT_CURRENCIES)
@@ -633,6 +694,8 @@ def _same(name: str, old: Any, new: Any) -> bool:
         return _limits(old) == _limits(new)
     if name == "keepers":
         return dict(old or {}) == dict(new or {})
+    if name == "deliver_to":
+        return bool(_without_nulls(old) == _without_nulls(new))
     if name == "limit_period":
         return (old or DEFAULT_LIMIT_PERIOD) == (new or DEFAULT_LIMIT_PERIOD)
     if name == "model_privacy":

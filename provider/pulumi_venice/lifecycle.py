@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
-from . import rotation, times
+from . import delivery, rotation, times
 from .client import VeniceClient
 from .config import (
     CONFIG_BASE_URL,
@@ -38,6 +38,7 @@ from .config import (
 from .context import ProviderContext
 from .errors import (
     AuthenticationError,
+    ConfigurationError,
     KeyNotFoundError,
     NotConnectedError,
     VeniceApiError,
@@ -45,12 +46,13 @@ from .errors import (
 from .importing import adopt
 from .inputs import (
     POLICY_FIELDS,
+    BaseKeySettings,
     KeySettings,
     changed_fields,
     contains_unknown,
 )
 from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, AdminKeys, Failures, KeyKind, invalid
-from .models import ApiKeyRecord
+from .models import ApiKeyRecord, CreatedApiKey
 from .records import (
     create_request,
     inputs_from,
@@ -168,6 +170,9 @@ class KeyLifecycle:
             replaces.append(due)
         if due is not None and due not in changed:
             changed.append(due)
+        if delivery.lost_by_sink(olds, news) and "deliver_to" not in replaces:
+            replaces.append("deliver_to")  # its sink lost it: a new key, delivered
+            changed.append("deliver_to")
         if replaces:
             grace = news.get("retire_grace")
             self._replacements.note(
@@ -182,26 +187,60 @@ class KeyLifecycle:
 
     @explained
     def create(
-        self, props: Mapping[str, Any], identity: str | None = None
+        self, props: Mapping[str, Any], identity: str | None = None, *, stack: str | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Make the key (exactly once); its id and outputs. When it replaces a
-        key with ``retire_grace``, that key is retired now, at Venice."""
+        """Make the key (exactly once); its id and outputs. With ``deliver_to``
+        its value goes to the sink (``stack``, ``<project>/<stack>``, salts
+        the fingerprint) before anything else changes; when it replaces a key
+        with ``retire_grace``, that key is then retired, at Venice."""
         settings = self.kind.settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
-            return self._adopt(settings)
+            return self._adopt(settings, stack)
         self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
         created, record, extra = self.kind.mint(settings, props, expires_at)
+        delivered = self._deliver(settings, created, props, stack)
         if replacement is not None and retire_replaced(
-            replacement, created, props, self.kind.manager
+            replacement, created, props, self.kind.manager, undo=not delivered
         ):
             self._replacements.mark_retired(replacement.old_id)
         outputs = outputs_from(
             record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
         )
         retiring = {"retiring_key_id": replacement.old_id if replacement else None}
-        return created.id, {**outputs, **self._carried(props), **retiring, **extra}
+        return created.id, {**outputs, **self._carried(props), **retiring, **extra, **delivered}
+
+    def _deliver(
+        self,
+        settings: BaseKeySettings,
+        created: CreatedApiKey,
+        props: Mapping[str, Any],
+        stack: str | None,
+    ) -> dict[str, Any]:
+        """Hand a new key's value to its sink (no outputs without ``deliver_to``).
+        If the sink refuses it, the key is revoked again and the create fails:
+        nothing is left that no one can use."""
+        if settings.deliver_to is None:
+            return {}
+        try:
+            return delivery.deliver(settings.deliver_to, created.api_key, stack)
+        except delivery.DeliveryError as error:
+            try:
+                manager = self.kind.manager("create API key", {**props, "api_key": created.api_key})
+                with contextlib.suppress(KeyNotFoundError):
+                    manager.delete_key(created.id)
+            except (VeniceApiError, ConfigurationError) as revoke_error:
+                raise delivery.DeliveryError(
+                    f"Could not deliver API key {created.id}: {error} Revoking it failed too "
+                    f"({revoke_error}); `pulumi stack export | venice-orphans --delete` "
+                    "revokes it."
+                ) from None
+            raise delivery.DeliveryError(
+                f"Could not deliver the new API key: {error} The key ({created.id}) was "
+                "revoked again, so nothing is left behind; mend the sink and run `pulumi up` "
+                "again."
+            ) from None
 
     @explained
     def read(self, key_id: str, props: Mapping[str, Any]) -> Read:
@@ -223,7 +262,12 @@ class KeyLifecycle:
             expires_as=props.get("expires_at"),
         )
         inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
-        return Read(key_id, {**outputs, **extra}, {**inputs_from(record, keepers, props), **inputs})
+        sink = delivery.refreshed(props)
+        return Read(
+            key_id,
+            {**outputs, **extra, **sink},
+            {**inputs_from(record, keepers, props), **inputs},
+        )
 
     def _read_key(self, key_id: str, props: Mapping[str, Any]) -> ApiKeyRecord:
         """The key as Venice has it; an error names the key being refreshed (a
@@ -266,13 +310,15 @@ class KeyLifecycle:
         outputs = outputs_from(
             record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
         )
-        return {**outputs, **self._carried(news), "retiring_key_id": olds.get("retiring_key_id")}
+        retiring = {"retiring_key_id": olds.get("retiring_key_id")}
+        return {**outputs, **self._carried(news), **retiring, **delivery.recorded(olds)}
 
     @explained
     def delete(self, key_id: str, props: Mapping[str, Any]) -> None:
         """Revoke the key, unless Venice shows it retiring (its replacement
         gave it a grace period). Destroying a key also revokes the key it
-        replaced, if that one is still in its grace period."""
+        replaced, if that one is still in its grace period, and with
+        ``remove_on_destroy`` removes its sink's entry if that holds this key."""
         client = self.kind.manager(f"delete API key {key_id}", props)
         self.context.changing_keys()
         # Already gone is what delete wanted; so is a key that manages itself
@@ -286,11 +332,12 @@ class KeyLifecycle:
         for doomed in (key_id, retiring) if retiring else (key_id,):
             with contextlib.suppress(*gone):
                 client.delete_key(doomed)
+        delivery.remove_if_held(props)
 
     def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Outputs carried from the inputs or the state: the rotation policy, the
         key this one replaced, the managing key, and the kind's own."""
-        names = (*POLICY_FIELDS, "retiring_key_id")
+        names = (*POLICY_FIELDS, "retiring_key_id", "deliver_to")
         carried = {name: props[name] for name in names if name in props}
         if props.get(CREDENTIAL) is not None:  # for read and delete, which see only the state
             carried[CREDENTIAL] = props[CREDENTIAL]
@@ -298,13 +345,17 @@ class KeyLifecycle:
 
     # -- helpers ------------------------------------------------------------
 
-    def _adopt(self, settings: KeySettings) -> tuple[str, dict[str, Any]]:
-        """Adopt the existing key ``import_id`` instead of creating one."""
+    def _adopt(self, settings: KeySettings, stack: str | None) -> tuple[str, dict[str, Any]]:
+        """Adopt the existing key ``import_id`` instead of creating one (and
+        deliver the value given as ``import_api_key``, with ``deliver_to``)."""
         inputs = settings.to_inputs()
         key_id, outputs = adopt(
             settings, self.kind.manager(f"import API key {settings.import_id}", inputs)
         )
-        return key_id, {**outputs, **self._carried(inputs)}
+        delivered: dict[str, Any] = {}
+        if settings.deliver_to is not None and settings.import_api_key is not None:
+            delivered = delivery.deliver(settings.deliver_to, settings.import_api_key, stack)
+        return key_id, {**outputs, **self._carried(inputs), **delivered}
 
     def _is_retiring(
         self,

@@ -35,7 +35,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .config import CONFIG_KEYS
-from .inputs import IDENTITY_KEY, PROVIDER_KEY, UNKNOWN, engine_failures
+from .inputs import HIDDEN_INPUTS, IDENTITY_KEY, STACK_KEY, UNKNOWN, engine_failures
 from .lifecycle import SECRET_OUTPUTS, KeyLifecycle
 
 
@@ -55,15 +55,23 @@ def _plain_value(value: Any) -> Any:
 
 def plain(props: Mapping[str, Any]) -> dict[str, Any]:
     """Properties as the core takes them (unwrapped once, here, where a call
-    enters), without the pickled provider and the resource's identity."""
-    hidden = (PROVIDER_KEY, IDENTITY_KEY)
-    return {k: _plain_value(v) for k, v in props.items() if k not in hidden}
+    enters), without the pickled provider and the resource's hidden inputs."""
+    return {k: _plain_value(v) for k, v in props.items() if k not in HIDDEN_INPUTS}
+
+
+def _hidden(props: Mapping[str, Any], name: str) -> str | None:
+    value = props.get(name)
+    return value if isinstance(value, str) and value != UNKNOWN else None
 
 
 def identity(props: Mapping[str, Any]) -> str | None:
     """The resource's identity, which its resource class sends as a hidden input."""
-    value = props.get(IDENTITY_KEY)
-    return value if isinstance(value, str) and value != UNKNOWN else None
+    return _hidden(props, IDENTITY_KEY)
+
+
+def stack(props: Mapping[str, Any]) -> str | None:
+    """``<project>/<stack>``, which a resource that delivers its key sends."""
+    return _hidden(props, STACK_KEY)
 
 
 def secret_marked(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,8 +107,9 @@ class ApiKeyProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.lifecycle.check(plain(news))
-        if IDENTITY_KEY in news:  # kept, so that diff and create see it
-            inputs[IDENTITY_KEY] = news[IDENTITY_KEY]
+        for name in (IDENTITY_KEY, STACK_KEY):  # kept, so that diff and create see them
+            if name in news:
+                inputs[name] = news[name]
         return CheckResult(inputs, [CheckFailure(p, r) for p, r in engine_failures(failures)])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -114,7 +123,7 @@ class ApiKeyProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        key_id, outputs = self.lifecycle.create(plain(props), identity(props))
+        key_id, outputs = self.lifecycle.create(plain(props), identity(props), stack=stack(props))
         return CreateResult(key_id, secret_marked(outputs))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

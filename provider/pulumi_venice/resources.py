@@ -19,7 +19,14 @@ import pulumi.dynamic
 
 from .args import ApiKeyArgs, ConsumptionLimitArgs, KeyOutputs, Web3ApiKeyArgs, Web3KeyOutputs
 from .config import unknown_settings
-from .inputs import IDENTITY_KEY, OUTPUT_ONLY_FIELDS, REPLACE_FIELDS, SECRET_INPUTS, UPDATE_FIELDS
+from .inputs import (
+    IDENTITY_KEY,
+    OUTPUT_ONLY_FIELDS,
+    REPLACE_FIELDS,
+    SECRET_INPUTS,
+    STACK_KEY,
+    UPDATE_FIELDS,
+)
 from .provider import ApiKeyProvider
 from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
@@ -143,6 +150,8 @@ class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
         resolved = _resolve_args(args, kwargs, self._args_type)
         props = resource_props(resolved)
         props[IDENTITY_KEY] = _identity(resource_name, opts)
+        if resolved.deliver_to is not None:  # the salt of its fingerprint
+            props[STACK_KEY] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         super().__init__(self._provider_type(), resource_name, props, secret_options(opts))
 
     @classmethod

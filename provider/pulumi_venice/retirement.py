@@ -140,10 +140,15 @@ def retire_replaced(
     created: CreatedApiKey,
     props: Mapping[str, Any],
     manager: Manager,
+    *,
+    undo: bool = True,
 ) -> bool:
     """Retire the key the new one replaces (True if it was, False with no
     grace); if Venice refuses, revoke the new key again and fail, so that
-    nothing has changed."""
+    nothing has changed. With ``undo=False`` (the new key's value is already
+    in its sink, replacing the old one's: revoking it would leave the sink
+    with a dead key) a refusal keeps the new key, and the old one's delete
+    revokes that at once."""
     request = retirement_request(replacement)
     if request is None:
         return False  # no grace: the delete that follows revokes it
@@ -153,6 +158,8 @@ def retire_replaced(
             manager(f"retire API key {replacement.old_id}", old).update_key(request)
         return True
     except VeniceApiError as error:
+        if not undo:
+            return False
         try:
             manager("create API key", {**props, "api_key": created.api_key}).delete_key(created.id)
         except (VeniceApiError, ConfigurationError):

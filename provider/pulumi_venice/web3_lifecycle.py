@@ -77,7 +77,25 @@ class WalletKeys:
 
     def validate(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], Failures]:
         inputs, failures, _ = web3_inputs(news)
+        if not failures and self._delivered_without_manager(inputs):
+            failures.append(
+                (
+                    "deliver_to",
+                    "deliver_to on an ADMIN Web3ApiKey needs admin_api_key (or venice:apiKey): "
+                    "a wallet's ADMIN key is otherwise read, changed and revoked with its own "
+                    "value, which deliver_to keeps out of state",
+                )
+            )
         return inputs, failures
+
+    def _delivered_without_manager(self, inputs: Mapping[str, Any]) -> bool:
+        """A delivered ADMIN key that only its own value (not kept) could manage."""
+        return (
+            inputs.get("deliver_to") is not None
+            and inputs.get("api_key_type") == "ADMIN"
+            and not inputs.get(CREDENTIAL)
+            and not self.context.settings().api_key
+        )
 
     def mint(
         self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None

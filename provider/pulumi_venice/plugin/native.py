@@ -54,6 +54,7 @@ from pulumi.provider.experimental.provider import (
 from ..client import VeniceClient
 from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
 from ..context import ProviderContext
+from ..delivery import stack_salt
 from ..errors import ConfigurationError
 from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
 from ..lifecycle import SECRET_OUTPUTS, Diff, KeyLifecycle
@@ -178,7 +179,8 @@ class VeniceProvider(Provider):
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         lifecycle = self._lifecycle(request.type)
-        key_id, outputs = await self._run(lifecycle.create, plain(request.properties), request.urn)
+        create = functools.partial(lifecycle.create, stack=stack_salt(request.urn))
+        key_id, outputs = await self._run(create, plain(request.properties), request.urn)
         return CreateResponse(resource_id=key_id, properties=wire(outputs, SECRETS))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
@@ -228,11 +230,12 @@ _SNAKE_WORD: Final = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 @functools.cache
 def _wire_names() -> frozenset[str]:
-    """Every property name of the schema's resources (camelCase)."""
+    """Every property name of the schema's resources and types (camelCase)."""
     resources = schema()["resources"].values()
+    types = schema()["types"].values()
     return frozenset(
         n for r in resources for kind in ("inputProperties", "properties") for n in r[kind]
-    )
+    ) | frozenset(n for t in types for n in t.get("properties", {}))
 
 
 def camel_names(text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from .._version import __version__
+from ..delivery import DeliverySettings
 from ..inputs import (
     OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
@@ -245,9 +246,39 @@ def _input_type(name: str, annotation: Any) -> dict[str, Any]:
         return {"$ref": f"#/types/{PACKAGE}:index:{enum}"}
     if name == "consumption_limit":
         return {"$ref": f"#/types/{PACKAGE}:index:ConsumptionLimit"}
+    if name == "deliver_to":
+        return {"$ref": f"#/types/{PACKAGE}:index:Delivery"}
     if name == "keepers":
         return {"type": "object", "additionalProperties": {"type": "string"}}
     return _plain_type(annotation, {})
+
+
+# The input object types of the settings (named as the schema names them).
+SETTINGS_TYPES: Final[Mapping[str, type[BaseModel]]] = {"Delivery": DeliverySettings}
+
+
+def _settings_type(token_name: str, model: type[BaseModel], types_out: dict[str, Any]) -> None:
+    """A settings model as an input object type: camelCase fields, each with
+    its declared description; nested models become types of their own."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, info in model.model_fields.items():
+        nested = _literal(info.annotation)
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            _settings_type(nested.__name__, nested, types_out)
+            spec: dict[str, Any] = {"$ref": f"#/types/{PACKAGE}:index:{nested.__name__}"}
+        else:
+            spec = _plain_type(info.annotation, types_out)
+        spec["description"] = info.description or ""
+        properties[camel(name)] = spec
+        if info.is_required():
+            required.append(camel(name))
+    types_out[f"{PACKAGE}:index:{token_name}"] = {
+        "type": "object",
+        "description": (model.__doc__ or token_name).strip().splitlines()[0],
+        "properties": properties,
+        **({"required": required} if required else {}),
+    }
 
 
 def _limit_type() -> dict[str, Any]:
@@ -301,6 +332,8 @@ def schema() -> dict[str, Any]:
     shared |= {f"{PACKAGE}:index:{enum}": _enum_type(name) for name, enum in _enum_fields().items()}
     for model in (ApiKeyRecord, RateLimits, RateLimitLogEntry):
         _object_type(model, shared)
+    for token_name, settings_model in SETTINGS_TYPES.items():
+        _settings_type(token_name, settings_model, shared)
     record = dict(shared[f"{PACKAGE}:index:ApiKeyRecord"])
     config = _config()
     return {

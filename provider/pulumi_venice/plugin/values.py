@@ -2,8 +2,10 @@
 camelCase on the wire, plain Python values in snake_case for the lifecycle
 core.
 
-Only names at the top level are translated (``apiKeyType`` and
-``api_key_type``): the keys of a map such as ``keepers`` are the user's own.
+Names at the top level are translated (``apiKeyType`` and ``api_key_type``),
+and inside the objects whose fields the schema names (:data:`NAMED_OBJECTS`:
+``deliverTo.awsSecretsManager.secretId``); the keys of a map such as
+``keepers`` are the user's own.
 Secrets are unwrapped where a call enters and the core's secret fields are
 wrapped again where it leaves; an unknown (computed) value becomes the core's
 UNKNOWN. Numbers are floats on the wire (Pulumi has no integers).
@@ -18,14 +20,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
 from ..inputs import UNKNOWN
 
 _UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Inputs that are objects of the schema's own types, named at every depth.
+NAMED_OBJECTS: Final = frozenset({"deliver_to"})
 
 
 @functools.cache  # a few dozen names, each translated on every call
@@ -53,9 +57,17 @@ def plain_value(value: PropertyValue) -> Any:
     return inner
 
 
+def _renamed(value: Any, name: Callable[[str], str]) -> Any:
+    """A nested object with every field renamed by ``name``."""
+    if isinstance(value, Mapping):
+        return {name(k): _renamed(v, name) for k, v in value.items()}
+    return value
+
+
 def plain(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
     """Wire properties (camelCase) as the core takes them (snake_case, plain)."""
-    return {snake(k): plain_value(v) for k, v in props.items()}
+    values = {snake(k): plain_value(v) for k, v in props.items()}
+    return {k: _renamed(v, snake) if k in NAMED_OBJECTS else v for k, v in values.items()}
 
 
 def property_value(value: Any, *, secret: bool = False) -> PropertyValue:
@@ -79,5 +91,8 @@ def wire(values: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Pr
     named fields marked secret (a missing secret stays null, not secret)."""
     hidden = set(secrets)
     return {
-        camel(k): property_value(v, secret=k in hidden and v is not None) for k, v in values.items()
+        camel(k): property_value(
+            _renamed(v, camel) if k in NAMED_OBJECTS else v, secret=k in hidden and v is not None
+        )
+        for k, v in values.items()
     }
