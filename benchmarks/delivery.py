@@ -62,7 +62,7 @@ def main() -> None:
     keys = parser.parse_args().keys
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S105 (moto's fake credentials)
+        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 (moto's fake credentials)
         AWS_EC2_METADATA_DISABLED="true",
     )
     from moto.server import ThreadedMotoServer
@@ -75,7 +75,10 @@ def main() -> None:
     admin = "VENICE_ADMIN_KEY_bench" + secrets.token_hex(8)
     limits = Limits(1_000_000, 60.0, 1_000_000)
     try:
-        with start_emulator([admin], limits=limits) as emulator, tempfile.TemporaryDirectory() as tmp:
+        with (
+            start_emulator([admin], limits=limits) as emulator,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             os.environ.update(VENICE_API_KEY=admin, VENICE_BASE_URL=emulator.base_url)
             lifecycle = KeyLifecycle()
             base = {"api_key_type": "INFERENCE", "description": "bench"}

@@ -32,7 +32,10 @@ file_key = venice.ApiKey(
     "file-key",
     api_key_type="INFERENCE",
     description="Delivered to a file (managed by Pulumi)",
-    deliver_to={"file": {"path": str(key_dir / "file.key"), "mode": "0600"}, "remove_on_destroy": True},
+    deliver_to={
+        "file": {"path": str(key_dir / "file.key"), "mode": "0600"},
+        "remove_on_destroy": True,
+    },
 )
 
 command_key = venice.ApiKey(
