@@ -402,3 +402,12 @@ def test_the_plugin_delivers_with_its_camel_case_names(
         assert not target.exists() and not key_works(emulator.base_url, value)
 
     asyncio.run(run())
+
+
+def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: KeyLifecycle) -> None:
+    """The api_key output of a delivered ADMIN key is null: a key managed with
+    it must fail at check, not fall back to the provider's admin key."""
+    _, failures = lifecycle.check({**BASE, "admin_api_key": None})
+    assert [field for field, _ in failures] == ["admin_api_key"]
+    assert "that key has deliver_to" in failures[0][1]
+    assert lifecycle.check(BASE)[1] == []  # not given at all: the provider's admin key

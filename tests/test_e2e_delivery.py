@@ -126,3 +126,21 @@ def test_the_native_plugin_delivers_from_a_yaml_program(
     assert not key_file.exists() and managed(emulator) == []
     never_in_state(project, [value, mended])
     assert admin_key not in json.dumps(project.export()) + project.backend_text()
+
+
+def test_a_key_managed_with_a_delivered_keys_null_output_fails_clearly(
+    project_factory: Factory, emulator: EmulatorThread, tmp_path: Path
+) -> None:
+    """A delivered ADMIN key has no api_key output: a key given it as
+    admin_api_key fails its check (rather than being managed with venice:apiKey),
+    and the ADMIN key that was made stays in the state."""
+    project = project_factory(REPO / "tests" / "programs" / "delivered_admin")
+    project.config("venice-e2e:keyFile", str(tmp_path / "admin.key"))
+    failed = project.up(check=False)
+    assert failed.returncode != 0, failed.stdout
+    assert "ApiKey 'managed-by-it': admin_api_key is null" in failed.stdout + failed.stderr
+    assert "that key has deliver_to" in failed.stdout + failed.stderr
+    assert [k.description for k in managed(emulator)] == ["delivered admin"]
+    assert [r["outputs"]["description"] for r in project.resources()] == ["delivered admin"]
+    project.destroy()
+    assert managed(emulator) == []

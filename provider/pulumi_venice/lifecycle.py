@@ -110,6 +110,11 @@ class Read:
     inputs: dict[str, Any]
 
 
+NULL_CREDENTIAL: Final = (
+    "admin_api_key is null: when it is another key's api_key output, that key has "
+    "deliver_to, and its value is never an output; give the ADMIN key's value another "
+    "way, or leave admin_api_key out to manage this key with venice:apiKey"
+)
 WRONG_PATH: Final = (
     f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}: Venice's API is under /api/v1 "
     f"({DEFAULT_BASE_URL}), and nothing answered at that path."
@@ -149,6 +154,10 @@ class KeyLifecycle:
         """The inputs to store, and one ``(input, reason)`` per bad input; a key
         with no admin key to make it fails here, at preview, not at ``up``."""
         inputs, failures = self.kind.validate(news)
+        if CREDENTIAL in news and news[CREDENTIAL] is None:
+            # Given, and null: the output of a key whose value is not an output.
+            # Falling back to venice:apiKey would manage this key with another.
+            failures.append((CREDENTIAL, NULL_CREDENTIAL))
         admin = news.get(CREDENTIAL) or self.context.settings().api_key
         if not failures and self.kind.needs_admin_to_create and not admin:
             failures.append(("", MISSING_API_KEY_MESSAGE))

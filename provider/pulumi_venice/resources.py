@@ -27,6 +27,7 @@ from .inputs import (
     STACK_KEY,
     UPDATE_FIELDS,
 )
+from .lifecycle import NULL_CREDENTIAL
 from .provider import ApiKeyProvider
 from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
@@ -51,6 +52,19 @@ def _limit_props(value: Any) -> Any:
     if isinstance(value, ConsumptionLimitArgs):
         return {k: v for k, v in asdict(value).items() if v is not None}
     return value
+
+
+def _not_null(credential: pulumi.Output[Any], resource: str) -> pulumi.Output[Any]:
+    """An ``admin_api_key`` that resolves to null is another key's ``api_key``
+    with ``deliver_to``: an error naming the resource, not a silent fall back
+    to ``venice:apiKey`` (Pulumi would send the provider no input at all)."""
+
+    def checked(value: Any) -> Any:
+        if value is None:
+            raise pulumi.RunError(f"{resource}: {NULL_CREDENTIAL}")
+        return value
+
+    return credential.apply(checked)
 
 
 def resource_props(args: ApiKeyArgs | Web3ApiKeyArgs) -> dict[str, Any]:
@@ -150,6 +164,10 @@ class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
         resolved = _resolve_args(args, kwargs, self._args_type)
         props = resource_props(resolved)
         props[IDENTITY_KEY] = _identity(resource_name, opts)
+        if isinstance(props.get("admin_api_key"), pulumi.Output):
+            props["admin_api_key"] = _not_null(
+                props["admin_api_key"], f"{type(self).__name__} {resource_name!r}"
+            )
         if resolved.deliver_to is not None:  # the salt of its fingerprint
             props[STACK_KEY] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         super().__init__(self._provider_type(), resource_name, props, secret_options(opts))
