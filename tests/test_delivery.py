@@ -21,7 +21,7 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.lifecycle import KeyLifecycle
 from pulumi_venice.web3_lifecycle import Web3KeyLifecycle
 
-from .harness import key_works, managed
+from .harness import key_works, managed, wallet_admin_key
 
 STACK = "proj/dev"
 BASE: dict[str, Any] = {"api_key_type": "INFERENCE", "description": "delivered"}
@@ -411,3 +411,87 @@ def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: KeyLifecyc
     assert [field for field, _ in failures] == ["admin_api_key"]
     assert "that key has deliver_to" in failures[0][1]
     assert lifecycle.check(BASE)[1] == []  # not given at all: the provider's admin key
+
+
+def test_an_adopted_key_is_delivered_when_its_value_is_given(
+    lifecycle: KeyLifecycle, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
+) -> None:
+    from pulumi_venice.models import CreateApiKeyRequest
+
+    existing = client.create_key(
+        CreateApiKeyRequest(api_key_type="INFERENCE", description="made outside")
+    )
+    target = tmp_path / "adopted.key"
+    inputs = checked(
+        lifecycle,
+        {"file": {"path": str(target)}},
+        import_id=existing.id,
+        import_api_key=existing.api_key,
+    )
+    key_id, outputs = lifecycle.create(inputs, "k", stack=STACK)
+    assert key_id == existing.id and target.read_text() == existing.api_key
+    no_value_in(outputs, existing.api_key)
+    assert matches(outputs["fingerprint"], existing.api_key)
+
+
+def test_a_wallet_key_is_delivered_and_managed_with_the_admin_key(
+    provider_env: None, emulator: EmulatorThread, tmp_path: Path
+) -> None:
+    wallet = Web3KeyLifecycle()
+    target = tmp_path / "wallet.key"
+    private_key = "0x" + "2e" * 32
+    inputs, failures = wallet.check(
+        {
+            "api_key_type": "INFERENCE",
+            "wallet_private_key": private_key,
+            "admin_api_key": wallet_admin_key(emulator, private_key),
+            "deliver_to": {"file": {"path": str(target)}, "remove_on_destroy": True},
+        }
+    )
+    assert failures == []
+    key_id, outputs = wallet.create(inputs, "w", stack=STACK)
+    value = target.read_text()
+    assert key_works(emulator.base_url, value)
+    no_value_in(outputs, value)
+    assert wallet.read(key_id, {**inputs, **outputs}).outputs["delivered_to"]
+    wallet.delete(key_id, {**inputs, **outputs})
+    assert not target.exists() and not key_works(emulator.base_url, value)
+
+
+def test_the_plugin_names_every_nested_field_in_camel_case() -> None:
+    from pulumi.provider.experimental.property_value import PropertyValue
+
+    from pulumi_venice.plugin.values import plain, plain_value, wire
+
+    def props(values: dict[str, Any]) -> dict[str, PropertyValue]:
+        def one(value: Any) -> PropertyValue:
+            if isinstance(value, dict):
+                return PropertyValue({k: one(v) for k, v in value.items()})
+            if isinstance(value, list):
+                return PropertyValue([one(v) for v in value])
+            return PropertyValue(value)
+
+        return {k: one(v) for k, v in values.items()}
+
+    given = {
+        "deliverTo": {
+            "awsSecretsManager": {"secretId": "s", "endpointUrl": "http://127.0.0.1:1"},
+            "removeOnDestroy": True,
+        },
+        "keepers": {"myKeeper": "1"},  # a map's keys are the user's: never renamed
+    }
+    core = plain(props(given))
+    assert core == {
+        "deliver_to": {
+            "aws_secrets_manager": {"secret_id": "s", "endpoint_url": "http://127.0.0.1:1"},
+            "remove_on_destroy": True,
+        },
+        "keepers": {"myKeeper": "1"},
+    }
+    assert {k: plain_value(v) for k, v in wire(core).items()} == given
+    command = {"command": {"argv": ["a"], "readArgv": ["b"], "removeArgv": ["c"]}}
+    assert plain(props({"deliverTo": command}))["deliver_to"]["command"] == {
+        "argv": ["a"],
+        "read_argv": ["b"],
+        "remove_argv": ["c"],
+    }
