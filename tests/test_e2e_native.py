@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,15 +53,13 @@ def sdk_venv(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, st
 
 @pytest.fixture(scope="session")
 def typescript_env(tmp_path_factory: pytest.TempPathFactory, codegen_env: dict[str, str]) -> Path:
-    """node_modules (@pulumi/pulumi, typescript from npm) and the TypeScript SDK
-    generated from the plugin's schema by --gen-sdk and built with tsc,
-    shared by the tests."""
+    """node_modules (@pulumi/pulumi, typescript from npm) and the checked-in
+    TypeScript SDK (sdk/nodejs) built with tsc, shared by the tests."""
     work = tmp_path_factory.mktemp("native-typescript")
     shutil.copy(NATIVE / "typescript" / "package.json", work / "package.json")
     run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], codegen_env, work)
-    # The SDK as users make it: gen-sdk with the code generator's mends applied.
-    run([sys.executable, "-m", "pulumi_venice.plugin", "--gen-sdk", "nodejs"], codegen_env, work)
     sdk = work / "sdk" / "nodejs"
+    shutil.copytree(REPO / "sdk" / "nodejs", sdk)
     run([str(work / "node_modules" / ".bin" / "tsc")], codegen_env, sdk)
     shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
     return work
@@ -268,10 +265,10 @@ def test_a_go_program_through_the_generated_sdk(
     project_factory: Factory, codegen_env: dict[str, str], emulator: EmulatorThread, admin_key: str
 ) -> None:
     project = project_factory(NATIVE / "go", runtime="go")
-    # The SDK is a package of the program's module (its importBasePath,
-    # example.com/pulumi-venice/sdk/go/venice, is under the module's path).
-    run([sys.executable, "-m", "pulumi_venice.plugin", "--gen-sdk", "go"], codegen_env, project.dir)
+    # The checked-in SDK's module (sdk/go.mod), from the repository's folder.
     go_env = {**codegen_env, "GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"}
+    replace = f"-replace=example.com/pulumi-venice/sdk={REPO / 'sdk'}"
+    run(["go", "mod", "edit", replace], go_env, project.dir)
     run(["go", "mod", "tidy"], go_env, project.dir)
     project.env.update({"GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"})
     project.install_native_plugin()

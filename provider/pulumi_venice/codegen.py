@@ -5,7 +5,8 @@ checkout of the repository, the reference docs in ``docs/`` (from the
 plugin's schema, itself made from the same models).
 
 ``python -m pulumi_venice.codegen`` rewrites them; ``--check`` says whether
-they are current (the tests run that). The plugin's SDKs come from the schema.
+they are current (the tests run that). The plugin's schema is written too
+(``schema.json``), from which ``scripts/gen-sdks`` makes the SDKs in ``sdk/``.
 """
 
 from __future__ import annotations
@@ -210,8 +211,10 @@ def outputs() -> dict[Path, str]:
     derived = {TARGET: render()}
     if (REPOSITORY / "pyproject.toml").is_file():
         from .plugin.docs import render_docs
+        from .plugin.schema import schema_json
 
         derived |= {DOCS / name: text for name, text in render_docs().items()}
+        derived[REPOSITORY / "schema.json"] = schema_json() + "\n"
     return derived
 
 

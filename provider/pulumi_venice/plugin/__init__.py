@@ -125,16 +125,19 @@ _NODEJS_ROOT_IMPORTS: Final = (
 )
 
 
-def generate_sdk(language: str, out: Path) -> Path:
-    """``pulumi package gen-sdk venice`` into ``out/LANGUAGE``, with the code
-    generator's known mends applied, so the SDK builds as it is (``tsc``,
-    ``pip install``, ``go build``). The plugin must be installed and the
-    language's host on PATH; the SDK's folder."""
+def generate_sdk(language: str, out: Path, schema: Path | None = None) -> Path:
+    """``pulumi package gen-sdk`` into ``out/LANGUAGE``, from the installed
+    plugin ``venice`` (or from the ``schema`` file), with the code generator's
+    known mends applied, so the SDK builds as it is (``tsc``, ``pip
+    install``, ``go build``). The language's host must be on PATH; the SDK's
+    folder."""
     if language not in SDK_LANGUAGES:
         raise InstallError(f"no SDK for {language!r}: choose one of {', '.join(SDK_LANGUAGES)}")
+    origin = str(schema) if schema is not None else PLUGIN_NAME
+    hint = "" if schema else " (is the plugin installed? python -m pulumi_venice.plugin --install)"
     _pulumi(
-        *("package", "gen-sdk", PLUGIN_NAME, "--language", language, "--out", str(out)),
-        hint=" (is the plugin installed? python -m pulumi_venice.plugin --install)",
+        *("package", "gen-sdk", origin, "--language", language, "--out", str(out)),
+        hint=hint,
     )
     sdk = out / language
     if language == "nodejs":
