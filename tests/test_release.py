@@ -21,6 +21,8 @@ def test_one_version_flows_everywhere() -> None:
     sdk = REPO / "sdk"
     package = json.loads((sdk / "nodejs" / "package.json").read_text())
     assert package["version"] == __version__ and package["pulumi"]["version"] == __version__
+    go_plugin = json.loads((sdk / "go" / "venice" / "pulumi-plugin.json").read_text())
+    assert go_plugin["version"] == __version__  # what the Go host asks the engine for
     setup = (sdk / "python" / "setup.py").read_text()
     assert f'VERSION = "{__version__}"' in setup
     changelog = (REPO / "CHANGELOG.md").read_text()

@@ -418,7 +418,10 @@ def schema() -> dict[str, Any]:
         "language": {
             "python": {"packageName": "pulumi_venice_sdk", "respectSchemaVersion": True},
             "nodejs": {"packageName": "@pulumi-venice/venice", "respectSchemaVersion": True},
-            "go": {"importBasePath": "example.com/pulumi-venice/sdk/go/venice"},
+            "go": {
+                "importBasePath": "example.com/pulumi-venice/sdk/go/venice",
+                "respectSchemaVersion": True,
+            },
         },
     }
 
