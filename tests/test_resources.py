@@ -161,7 +161,8 @@ def test_the_reference_docs_are_rendered_from_the_schema() -> None:
 
     docs = Path(__file__).resolve().parents[1] / "docs"
     pages = render_docs()
-    assert {p.name for p in docs.glob("*.md")} == set(pages)
+    written_by_hand = {"_index.md"}  # and guides/
+    assert {p.name for p in docs.glob("*.md")} == set(pages) | written_by_hand
     for name, text in pages.items():
         assert (docs / name).read_text(encoding="utf-8") == text, f"docs/{name} is stale"
     assert "| `walletPrivateKey` | `wallet_private_key` |" in pages["web3-api-key.md"]

@@ -1,7 +1,8 @@
 """The reference docs (``docs/``), rendered from the plugin's schema, which is
-rendered from the settings models: one page per resource, the provider's
-settings, the functions and the enums. ``python -m pulumi_venice.codegen``
-writes them; a test fails while they are stale."""
+rendered from the settings models: one page per resource and per function,
+the installation and every provider setting, the types, and the index.
+``python -m pulumi_venice.codegen`` writes them; a test fails while they are
+stale. The pages written by hand (``_index.md``, ``guides/``) sit beside them."""
 
 from __future__ import annotations
 
@@ -75,7 +76,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _properties(properties: Mapping[str, Any], required: list[str], *, inputs: bool) -> list[str]:
+def _properties(
+    properties: Mapping[str, Any], required: list[str], *, inputs: bool, changes: bool = False
+) -> list[str]:
+    """A table of properties; ``changes``: say what changing each input does."""
     header = "| name | Python | type | notes | description |"
     lines = [header, "|---|---|---|---|---|"]
     for name, spec in properties.items():
@@ -86,6 +90,8 @@ def _properties(properties: Mapping[str, Any], required: list[str], *, inputs: b
             notes.append("secret")
         if spec.get("replaceOnChanges"):
             notes.append("a change replaces the key")
+        elif changes:
+            notes.append("a change updates it in place")
         default = spec.get("defaultInfo", {}).get("environment")
         if default:
             notes.append("env " + ", ".join(f"`{v}`" for v in default))
@@ -103,44 +109,76 @@ def _resource_page(token: str, resource: Mapping[str, Any]) -> str:
         lines += ["## Example", "", _EXAMPLES[token], ""]
     lines += ["## Inputs", ""]
     lines += _properties(
-        resource["inputProperties"], resource.get("requiredInputs", []), inputs=True
+        resource["inputProperties"], resource.get("requiredInputs", []), inputs=True, changes=True
     )
     lines += ["", "## Outputs", ""]
     lines += _properties(resource["properties"], resource.get("required", []), inputs=False)
     return "\n".join(lines) + "\n"
 
 
-def _provider_page(package: Mapping[str, Any]) -> str:
+INSTALL: Final = """## Install
+
+pulumi-venice is a Python package (Python 3.11 or newer) that holds the
+provider's two doors: the dynamic provider for Python programs, and the
+native plugin `venice` that programs in every language use.
+
+```console
+$ pip install /path/to/pulumi-venice            # a clone of the repository, or its wheel
+$ python -m pulumi_venice.plugin --install       # the plugin `venice` into Pulumi's plugin cache
+```
+
+The plugin runs on the Python that installed it; run the second command
+again after upgrading. Then use the SDK of your language, checked in under
+`sdk/` of the repository:
+
+| language | SDK | how |
+|---|---|---|
+| Python | `pulumi_venice` (dynamic provider) or `sdk/python` (`pulumi_venice_sdk`, on the plugin) | nothing more, or `pip install /path/to/pulumi-venice/sdk/python` |
+| TypeScript | `sdk/nodejs` (`@pulumi-venice/venice`) | build it once with `npm install && npm run build`, copy its `package.json` into `bin/`, and `npm install` that folder (see [the first stack](_index.md#typescript)) |
+| Go | `sdk/go/venice` (module `example.com/pulumi-venice/sdk`) | `go mod edit -require=example.com/pulumi-venice/sdk@v0.0.0 -replace=example.com/pulumi-venice/sdk=/path/to/pulumi-venice/sdk` |
+| YAML | none needed | `type: venice:ApiKey` |
+
+Nothing is downloaded by Pulumi: the plugin is in its cache, and no other
+plugin is needed.
+"""
+
+
+def _installation_page(package: Mapping[str, Any]) -> str:
     provider = package["provider"]
     lines = [
-        "# Provider settings",
+        "# Installation and configuration",
+        "",
+        INSTALL,
+        "## Configuration",
         "",
         str(provider["description"]),
         "",
-        "Set them as stack config (`pulumi config set venice:baseUrl ...`, "
-        "`--secret` for `apiKey`), as the inputs of an explicit `venice` provider, "
-        "or in the environment variables named.",
+        "Set each as stack config (`pulumi config set venice:baseUrl ...`, with "
+        "`--secret` for `apiKey`), as the inputs of an explicit `venice.Provider`, "
+        "or in the environment variable named; stack config wins over the environment.",
         "",
     ]
     lines += _properties(provider["inputProperties"], [], inputs=True)
     return "\n".join(lines) + "\n"
 
 
-def _functions_page(package: Mapping[str, Any]) -> str:
-    lines = ["# Functions", ""]
-    for token, function in package["functions"].items():
-        name = token.rsplit(":", 1)[1]
-        lines += [f"## {name}", "", f"`{token}`: {function['description']}", ""]
-        inputs = function.get("inputs", {}).get("properties", {})
-        if inputs:
-            lines += ["Inputs:", ""]
-            lines += _properties(inputs, function["inputs"].get("required", []), inputs=True)
-            lines.append("")
-        outputs = function["outputs"].get("properties", {})
-        lines += ["Outputs:", ""]
-        lines += _properties(outputs, function["outputs"].get("required", []), inputs=False)
+def _function_page(token: str, function: Mapping[str, Any]) -> str:
+    name = token.rsplit(":", 1)[1]
+    lines = [f"# {name}", "", f"`{token}`: {function['description']}", ""]
+    inputs = function.get("inputs", {}).get("properties", {})
+    if inputs:
+        lines += ["## Inputs", ""]
+        lines += _properties(inputs, function["inputs"].get("required", []), inputs=True)
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    outputs = function["outputs"].get("properties", {})
+    lines += ["## Outputs", ""]
+    lines += _properties(outputs, function["outputs"].get("required", []), inputs=False)
+    return "\n".join(lines) + "\n"
+
+
+def function_page_name(token: str) -> str:
+    """``venice:index:getApiKeys`` -> ``get-api-keys.md``."""
+    return _snake(token.rsplit(":", 1)[1]).replace("_", "-") + ".md"
 
 
 def _types_page(package: Mapping[str, Any]) -> str:
@@ -159,35 +197,41 @@ def _types_page(package: Mapping[str, Any]) -> str:
 
 
 def _landing(package: Mapping[str, Any]) -> str:
+    functions = [
+        f"  - [{token.rsplit(':', 1)[1]}]({function_page_name(token)}): {f['description']}"
+        for token, f in package["functions"].items()
+    ]
     return "\n".join(
         [
-            f"# {package['displayName']} for Pulumi: reference",
+            f"# {package['displayName']} for Pulumi",
             "",
             str(package["description"]),
             "",
-            "Generated from the provider's schema (version "
-            f"{package['version']}) by `python -m pulumi_venice.codegen`; do not edit.",
-            "How to install and use it is in the repository's README.",
-            "",
-            "- [ApiKey](api-key.md): a key made with the account's ADMIN key",
-            "- [Web3ApiKey](web3-api-key.md): a key made by a wallet's signature",
-            "- [Provider settings](provider.md): the admin key, the API and the timeouts",
-            "- [Functions](functions.md): the account's keys and limits",
-            "- [Types](types.md): spending caps, enums and Venice's records",
+            "- [What it is, and a first stack](_index.md) in YAML, TypeScript, Python and Go",
+            "- [Installation and configuration](installation-configuration.md): install, "
+            "and every provider setting with its environment variable",
+            "- Guides: [the guides' index](guides/README.md)",
+            "- Reference, generated from the provider's schema (version "
+            f"{package['version']}) by `python -m pulumi_venice.codegen` (do not edit):",
+            "  - [ApiKey](api-key.md): a key made with the account's ADMIN key",
+            "  - [Web3ApiKey](web3-api-key.md): a key made by a wallet's signature",
+            *functions,
+            "  - [Types](types.md): spending caps, deliveries, enums and Venice's records",
             "",
         ]
     )
 
 
 def render_docs() -> dict[str, str]:
-    """Every page of docs/, by file name."""
+    """Every generated page of docs/, by file name."""
     package = schema()
     pages = {
         page: _resource_page(token, package["resources"][token])
         for page, token in RESOURCE_PAGES.items()
     }
-    pages["provider.md"] = _provider_page(package)
-    pages["functions.md"] = _functions_page(package)
+    for token, function in package["functions"].items():
+        pages[function_page_name(token)] = _function_page(token, function)
+    pages["installation-configuration.md"] = _installation_page(package)
     pages["types.md"] = _types_page(package)
     pages["README.md"] = _landing(package)
     return pages
