@@ -93,7 +93,8 @@ def test_keys_delivered_to_three_sinks_never_reach_the_state_or_the_logs(
     never_in_state(project, [*first.values(), *second.values()])
     # Pulumi's engine itself prints the stack's secret config at -v=9 (the
     # dynamic provider's Configure inputs): the admin key is in that output
-    # (the README says so), but never in the state or the backend.
+    # (docs/guides/keeping-the-key-out-of-state.md says so), but never in the
+    # state or the backend.
     assert admin_key not in json.dumps(project.export()) + project.backend_text()
 
 

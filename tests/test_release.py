@@ -28,3 +28,18 @@ def test_one_version_flows_everywhere() -> None:
     changelog = (REPO / "CHANGELOG.md").read_text()
     newest = re.search(r"^## \[?(\d+\.\d+\.\d+)", changelog, re.MULTILINE)
     assert newest is not None and newest.group(1) == __version__
+
+
+def test_the_readme_is_a_landing_page_whose_links_all_resolve() -> None:
+    readme = REPO / "README.md"
+    assert len(readme.read_bytes()) < 15_000
+    pages = [readme, *sorted((REPO / "docs").rglob("*.md"))]
+    dead = []
+    for page in pages:
+        text = re.sub(r"(?ms)^```.*?^```", "", page.read_text(encoding="utf-8"))
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://", "#")):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                dead.append(f"{page.relative_to(REPO)}: {target}")
+    assert dead == []

@@ -1,6 +1,6 @@
 """Keys whose value never enters the state, not even encrypted: each is
 delivered by the provider, inside ``create``, straight to the place that
-uses it (see the README's "Keeping the key out of state").
+uses it (see docs/guides/keeping-the-key-out-of-state.md).
 
 - ``file-key``: a file only its owner can read (``keyDir``/file.key);
 - ``command-key``: a secret store with a command line (``store.py`` stands in

@@ -5,8 +5,8 @@ writes its value into the consumer's file, and only then retires the old key:
 with ``retire_grace`` it stays valid 2 more days, so a consumer that picks up
 the new secret late keeps working. ``expires_after``/``renew_before`` also
 renew a key a week before Venice would expire it. ``consumer.py`` is an
-application that uses the key from that file (see the README's "Zero-downtime
-rotation").
+application that uses the key from that file (see docs/guides/api-key.md, "Rotation
+without downtime").
 
 With ``delivery: sink`` the provider writes the file itself (``deliver_to``)
 and the key's value is never in the state; by default it is the key's secret

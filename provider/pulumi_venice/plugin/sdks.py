@@ -31,7 +31,7 @@ SCHEMA: Final = REPOSITORY / "schema.json"
 SDK: Final = REPOSITORY / "sdk"
 GO_MODULE: Final = "example.com/pulumi-venice/sdk"
 # The Go SDK's dependency: the release of the Go language host the module
-# proxy serves here (see ../shared/pulumi-cli-offline.md in the README).
+# proxy serves here (docs/guides/pulumi-cli-offline.md).
 GO_PULUMI: Final = "github.com/pulumi/pulumi/sdk/v3 v3.192.0"
 # What generation writes (compared by --check); go.mod and go.sum are the
 # module's, written once by `go mod tidy`.
