@@ -51,14 +51,12 @@ from .inputs import (
     changed_fields,
     contains_unknown,
 )
-from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, AdminKeys, Failures, KeyKind, invalid
+from .kinds import CREDENTIAL, AdminKeys, Failures, KeyKind
 from .models import ApiKeyRecord, CreatedApiKey
 from .records import (
-    create_request,
     inputs_from,
     kept_expiry,
     outputs_from,
-    record_from_created,
     text_value,
     update_request,
 )
@@ -69,21 +67,6 @@ from .retirement import (
     resource_identity,
     retire_replaced,
 )
-
-__all__ = [  # what the other front doors and kinds of keys take from here
-    "CREDENTIAL",
-    "CREDENTIAL_REFUSED",
-    "SECRET_OUTPUTS",
-    "Diff",
-    "Failures",
-    "KeyLifecycle",
-    "Read",
-    "create_request",
-    "explained",
-    "invalid",
-    "record_from_created",
-    "text_value",
-]
 
 # The outputs a front door must mark secret.
 SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)

@@ -44,17 +44,10 @@ from .inputs import (
     web3_inputs,
     web3_settings,
 )
-from .lifecycle import (
-    CREDENTIAL,
-    CREDENTIAL_REFUSED,
-    Failures,
-    KeyLifecycle,
-    create_request,
-    invalid,
-    record_from_created,
-    text_value,
-)
+from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, Failures, invalid
+from .lifecycle import KeyLifecycle
 from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
+from .records import create_request, record_from_created, text_value
 from .wallet import sign_token
 
 if TYPE_CHECKING:
