@@ -495,3 +495,65 @@ def test_the_plugin_names_every_nested_field_in_camel_case() -> None:
         "read_argv": ["b"],
         "remove_argv": ["c"],
     }
+
+
+def test_a_refused_retirement_keeps_a_delivered_replacement(
+    lifecycle: KeyLifecycle,
+    emulator: EmulatorThread,
+    tmp_path: Path,
+    mocker: Any,
+) -> None:
+    """Once the new value is in the sink, revoking the new key would leave the
+    sink holding a dead key: a retirement Venice refuses keeps the new key,
+    and the old one's delete revokes that at once (no grace)."""
+    from pulumi_venice.errors import ServerError
+    from pulumi_venice.models import UpdateApiKeyRequest
+
+    target = tmp_path / "venice.key"
+    inputs = checked(
+        lifecycle, {"file": {"path": str(target)}}, retire_grace="2d", keepers={"g": "1"}
+    )
+    old_id, old_outputs = lifecycle.create(inputs, "k", stack=STACK)
+    old_value = target.read_text()
+    news = checked(
+        lifecycle, {"file": {"path": str(target)}}, retire_grace="2d", keepers={"g": "2"}
+    )
+    old_state = {**inputs, **old_outputs}
+    assert lifecycle.diff(old_id, old_state, news, identity="k").replaces == ["keepers"]
+    real_update = VeniceClient.update_key
+
+    def refuse_the_old_key(self: VeniceClient, request: UpdateApiKeyRequest) -> Any:
+        if request.id == old_id:
+            raise ServerError("update API key", "Venice answered 500", status=500)
+        return real_update(self, request)
+
+    mocker.patch.object(VeniceClient, "update_key", refuse_the_old_key)
+    new_id, _ = lifecycle.create(news, "k", stack=STACK)
+    mocker.stopall()
+    new_value = target.read_text()
+    assert new_value != old_value and key_works(emulator.base_url, new_value)
+    lifecycle.delete(old_id, old_state)  # not retiring at Venice: revoked at once
+    assert not key_works(emulator.base_url, old_value)
+    assert [k.id for k in managed(emulator)] == [new_id]
+
+
+def test_a_read_command_that_fails_shows_nothing_it_printed(
+    lifecycle: KeyLifecycle, tmp_path: Path
+) -> None:
+    """A read_argv that prints the value and then fails (saying it on
+    standard error too) fails the refresh, with neither shown."""
+    store = str(tmp_path / "store")
+    noisy = (
+        "import sys; v = open(sys.argv[1]).read(); print(v); "
+        "print('had ' + v, file=sys.stderr); sys.exit(4)"
+    )
+    command = {
+        "argv": [sys.executable, "-c", STORE, store],
+        "read_argv": [sys.executable, "-c", noisy, store],
+    }
+    inputs = checked(lifecycle, {"command": command})
+    key_id, outputs = lifecycle.create(inputs, "k", stack=STACK)
+    value = Path(store).read_text()
+    with pytest.raises(Exception, match="exited with status 4: had") as caught:
+        lifecycle.read(key_id, {**inputs, **outputs})
+    assert value not in str(caught.value)

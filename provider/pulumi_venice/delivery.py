@@ -383,7 +383,10 @@ class CommandDelivery:
         except OSError as error:
             raise DeliveryError(f"Could not run {shown}: {error.strerror}.") from None
         if done.returncode != 0:
-            said = redact(done.stderr.strip(), secret)[-2000:] or "(nothing on standard error)"
+            # Redacted of the value given, and of what it printed (a read_argv
+            # prints the value it holds).
+            said = redact(redact(done.stderr.strip(), secret), done.stdout.strip())
+            said = said[-2000:] or "(nothing on standard error)"
             raise DeliveryError(f"{shown} exited with status {done.returncode}: {said}")
         return done.stdout
 
