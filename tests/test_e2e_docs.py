@@ -66,6 +66,10 @@ def test_a_typescript_user_follows_the_docs_to_a_key(pulumi_cli: Path, tmp_path:
     script = script_of(first_stack[: first_stack.index("\n### ")], substitutions)
     script += script_of(section(text, "### TypeScript"), substitutions)
     assert "npm install @pulumi/pulumi" in script and "pulumi up --yes" in script
+    # The backend the page logs in to is in the new folder: the CLI finds a
+    # home of its own from the system's user database, not from HOME, so a
+    # `--local` login would use (and leave behind) the real home's.
+    assert 'pulumi login "file://$(pwd)"' in script
     env = offline_env(pulumi_cli, tmp_path / "pulumi-home", HOME=str(tmp_path), NO_COLOR="1")
     done = subprocess.run(
         ["bash", "-c", script],
