@@ -267,7 +267,7 @@ def test_rotation_over_grpc_age_grace_and_destroy_during_grace(
         assert list(due.replaces) == ["rotate_after"] and not due.deleteBeforeReplace
         second = later.Create(provider_pb2.CreateRequest(urn=URN, properties=checked))
         second_outs = from_struct(second.properties)
-        assert second_outs["retiring_key_id"] == first.id
+        assert second_outs["retiring_key_ids"] == [first.id]
         later.Delete(provider_pb2.DeleteRequest(id=first.id, urn=URN, properties=first.properties))
         # Retired, not revoked: the old key works, and expires 2 days from "now".
         retired = client.get_key(first.id)

@@ -21,7 +21,7 @@ from pulumi_venice import (
 )
 from pulumi_venice.config import unknown_settings
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.errors import ImportKeyError
+from pulumi_venice.errors import ImportKeyError, PartialCreateError
 from pulumi_venice.inputs import UNKNOWN
 from pulumi_venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
 
@@ -82,12 +82,17 @@ def test_create_keeps_the_key_when_follow_up_and_revoke_both_fail(
             ]
         }
     )
-    result = provider.create(inputs)
-    outs = result.outs or {}
-    assert secret_of(outs)[-6:] == outs["last6_chars"]
-    assert result.id in {k.id for k in emulator.server.backend.all_keys()}
+    with pytest.raises(PartialCreateError) as failed:
+        provider.create(inputs)
+    error = failed.value
+    # The create fails, and says so, but the key is handed to the state, not lost.
+    assert "kept in the stack's state" in str(error) and error.key_id in str(error)
+    outs = error.outputs
+    assert outs["api_key"][-6:] == outs["last6_chars"]
+    assert outs["api_key"] not in str(error)
+    assert error.key_id in {k.id for k in emulator.server.backend.all_keys()}
     # the key still has its creation marker: the next diff asks to put the description right
-    assert provider.diff(result.id, outs, inputs).changes is True
+    assert provider.diff(error.key_id, outs, inputs).changes is True
 
 
 def test_read_reports_drift_and_carries_the_secret(

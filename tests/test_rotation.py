@@ -174,7 +174,7 @@ def test_without_grace_the_old_key_is_revoked_at_once(
     _new_id, new = replace(provider, key_id, olds, inputs_of(rotate_after="30d"))
     assert not works(emulator, secret(olds))
     assert works(emulator, secret(new))
-    assert new["retiring_key_id"] == key_id
+    assert new["retiring_key_ids"] == []  # revoked at once: no key is in its grace
 
 
 def test_with_grace_the_old_key_lives_until_the_grace_ends(
@@ -253,7 +253,7 @@ def test_two_keys_with_the_same_inputs_each_retire_their_own(
         assert provider.diff(key_id, old, news[name]).replaces
     made = {name: provider.create(news[name]) for name in ("second", "first")}
     for name, result in made.items():
-        assert (result.outs or {})["retiring_key_id"] == olds[name][0]
+        assert (result.outs or {})["retiring_key_ids"] == [olds[name][0]]
     for key_id, old in olds.values():
         provider.delete(key_id, old)
         assert client.get_key(key_id).description == "rotating (retiring)"
@@ -319,9 +319,9 @@ def test_a_refresh_keeps_the_policy_and_the_retiring_key(
     jump("31d")
     new_id, new = replace(provider, key_id, olds, inputs_of(**props))
     read = provider.read(new_id, new)
-    assert (read.outs or {})["retiring_key_id"] == key_id
+    assert (read.outs or {})["retiring_key_ids"] == [key_id]
     assert (read.outs or {})["rotate_after"] == "30d"
-    assert "retiring_key_id" not in (read.inputs or {})
+    assert "retiring_key_ids" not in (read.inputs or {})
 
 
 def test_an_unknown_policy_at_preview_does_not_break_diff(provider: ApiKeyProvider) -> None:

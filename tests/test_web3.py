@@ -17,6 +17,7 @@ from pulumi_venice import (
     ConfigurationError,
     InvalidRequestError,
     KeyNotFoundError,
+    KeyOutOfReachError,
     TransportError,
     VeniceClient,
     Web3ApiKeyProvider,
@@ -287,7 +288,7 @@ def test_refresh_refuses_to_drop_a_key_that_another_account_cannot_see(
     created = web3_provider.create(checked(web3_provider))
     monkeypatch.setenv("VENICE_API_KEY", admin_key)  # an admin key of another account
     stranger = Web3ApiKeyProvider()
-    with pytest.raises(ConfigurationError, match="another Venice account"):
+    with pytest.raises(KeyOutOfReachError, match="another Venice account"):
         stranger.read(created.id, created.outs or {})
     other = VeniceClient(wallet_emulator.base_url, admin_key)
     with other, pytest.raises(KeyNotFoundError):
@@ -337,7 +338,7 @@ def test_a_wallet_key_rotates_with_grace_like_an_ordinary_one(
     news = checked(web3_provider, **policy)
     assert web3_provider.diff(first.id or "", olds, news).replaces == ["rotate_after"]
     second = web3_provider.create(news)
-    assert (second.outs or {})["retiring_key_id"] == first.id
+    assert (second.outs or {})["retiring_key_ids"] == [first.id]
     web3_provider.delete(first.id or "", olds)
     retired = {k.id: k.expires_at for k in wallet_emulator.server.backend.all_keys()}
     assert retired[first.id or ""] is not None and retired[first.id or ""] < olds["expires_at"]

@@ -171,8 +171,10 @@ class KeyOutputs:
     """Deliver the key's value to one sink (``file``, ``command`` or
     ``aws_secrets_manager``) instead of the ``api_key`` output: it is then never in
     state, not even encrypted. A change makes a new key."""
-    retiring_key_id: pulumi.Output[str | None]
-    """The key this one replaced while that key is in its ``retire_grace``."""
+    retiring_key_ids: pulumi.Output[list[str]]
+    """The keys this one replaced that are still in their ``retire_grace``, newest first
+    (empty when there are none): ``pulumi destroy`` revokes them with this key, and
+    ``pulumi refresh`` drops those whose grace has ended."""
     delivered_to: pulumi.Output[str | None]
     """Where ``deliver_to`` put the key's value; empty when ``pulumi refresh`` found
     that the sink no longer holds this key (the next ``pulumi up`` delivers a new one)."""

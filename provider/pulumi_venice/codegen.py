@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .inputs import (
+    LIST_OUTPUTS,
     OPTIONAL_OUTPUTS,
     OUTPUT_DOCS,
     BaseKeySettings,
@@ -153,6 +154,8 @@ def _outputs_class(name: str, base: str | None, names: list[str], doc: str) -> l
         if info is None:  # an output of its own
             optional = field_name in OPTIONAL_OUTPUTS
             kind = "pulumi.Output[str | None]" if optional else "pulumi.Output[str]"
+            if field_name in LIST_OUTPUTS:
+                kind = "pulumi.Output[list[str]]"
             lines.append(f"    {field_name}: {kind}")
             lines += _docstring(OUTPUT_DOCS[field_name])
         else:

@@ -16,7 +16,7 @@ from typing import Any, Final
 from .client import VeniceClient
 from .config import CONFIG_KEYS, ProviderSettings, resolve_settings
 from .directory import KeyDirectory
-from .errors import AuthenticationError, ConfigurationError, KeyNotFoundError
+from .errors import AuthenticationError, KeyNotFoundError
 from .models import ApiKeyRecord
 from .retry import RetryPolicy
 
@@ -100,21 +100,15 @@ class ProviderContext:
         if directory is not None:
             directory.invalidate()
 
-    def confirm_gone(self, key_id: str, secret: str | None) -> None:
-        """Venice said the key is gone: make sure before refresh drops it from state.
-
-        A key's own secret can always read its rate limits; if that still
-        works, the key exists and the admin key merely cannot see it (it
-        belongs to another account), which must not empty the state.
-        """
-        if secret is None:
-            return
+    def still_works(self, secret: str | None) -> bool | None:
+        """Whether a key's own value is still accepted: Venice answers any live
+        key's ``GET /api_keys/rate_limits``, whatever its type or account.
+        None when there is no value to ask with; a Venice that cannot be
+        asked raises (nothing may be judged gone on a guess)."""
+        if not secret:
+            return None
         try:
             self.client_for(secret).rate_limits()
         except (AuthenticationError, KeyNotFoundError):
-            return  # the key's own secret is refused too: it is gone
-        raise ConfigurationError(
-            f"Cannot refresh API key {key_id}: the configured admin key cannot see it, "
-            "but the key still works, so it belongs to another Venice account; set "
-            "venice:apiKey or VENICE_API_KEY to an admin key of that account."
-        )
+            return False  # the key's own value is refused: it is gone
+        return True

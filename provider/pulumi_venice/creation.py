@@ -13,20 +13,23 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from .client import VeniceClient
+from .context import ProviderContext
 from .errors import (
     KeyNotFoundError,
     NotConnectedError,
     ServerError,
     TransportError,
     VeniceApiError,
+    VeniceError,
 )
 from .inputs import BaseKeySettings
 from .models import ApiKeyRecord, CreatedApiKey
 from .records import record_from_created, update_request
 from .retry import NO_RETRIES
+from .revocation import failed_create, take_back
 
 MARKER_PREFIX: Final = "pulumi-venice pending "
 
@@ -107,34 +110,43 @@ def _swept(client: VeniceClient, markers: set[str]) -> bool:
     return True
 
 
+class KeptKeyError(VeniceError):
+    """A key this run made that could neither be finished nor revoked: the
+    caller must hand it to the state (``record``: the key as Venice has it;
+    ``delivered``: the delivery outputs it is kept with, if any)."""
+
+    def __init__(
+        self, message: str, record: ApiKeyRecord, delivered: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.record = record
+        self.delivered = delivered or {}
+
+
 def finish_create(
     client: VeniceClient,
+    context: ProviderContext,
     created: CreatedApiKey,
     settings: BaseKeySettings,
     expires_at: str | None,
+    out_of_reach: str,
 ) -> ApiKeyRecord:
     """Give a new key its real description; the PATCH answers with the key as
     stored (the create answer's echo of the limits is unreliable).
 
-    If that fails, the key is revoked and the create fails cleanly, so no
-    state ever holds a key under a creation marker (which is what lets
-    ``venice-orphans`` treat an old marker key as an orphan). Only when the
-    revoke fails too is the key returned as it is, so that it is not lost:
-    the next ``up`` gives it its description.
+    If that fails, the key is revoked, verifiably (:func:`take_back`), and
+    the create fails cleanly, so no state ever holds a key under a creation
+    marker (which is what lets ``venice-orphans`` treat an old marker key as
+    an orphan). A key that cannot be revoked raises :class:`KeptKeyError`:
+    the state keeps it, and the next ``up`` gives it its settings.
+    ``out_of_reach`` is the sentence for a ``client`` of another account.
     """
     try:
         return client.update_key(update_request(created.id, settings, expires_at))
     except VeniceApiError as error:
-        try:
-            client.delete_key(created.id)
-        except KeyNotFoundError:
-            pass  # gone already: nothing is left behind either way
-        except VeniceApiError:
-            return record_from_created(created)
-        raise error.restated(
-            "create API key",
-            f"Could not create API key: the new key {created.id} could not be given its "
-            f"settings ({error}) It was revoked again, so nothing is left behind; run "
-            "`pulumi up` again.",
-            key_id=created.id,
-        ) from None
+        took = take_back(client, context, created)
+        cause = f"the new key could not be given its settings ({error})"
+        message = failed_create(created.id, cause, took, out_of_reach)
+        if not took.revoked:
+            raise KeptKeyError(message, record_from_created(created)) from None
+        raise error.restated("create API key", message, key_id=created.id) from None

@@ -535,6 +535,24 @@ def refreshed(props: Mapping[str, Any]) -> dict[str, Any]:
     return {"delivered_to": sink.description if holds else None, "fingerprint": recorded_print}
 
 
+def held_value(props: Mapping[str, Any]) -> str | None:
+    """The key's value as its sink still holds it (matched by the recorded
+    fingerprint), or None: how a delivered key, whose value is no output, can
+    still be asked whether it works."""
+    settings = delivery_of(props)
+    recorded_print = props.get("fingerprint")
+    if settings is None or not isinstance(recorded_print, str):
+        return None
+    sink = sink_for(settings)
+    if not sink.can_tell():
+        return None
+    try:
+        held = sink.held()
+    except DeliveryError:
+        return None  # the sink cannot be read now: nothing to ask with
+    return held if held is not None and matches(recorded_print, held) else None
+
+
 def lost_by_sink(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     """Whether the key must be delivered anew: refresh found that its sink no
     longer holds it (and the program still asks for the same delivery)."""

@@ -126,6 +126,22 @@ class ImportKeyError(VeniceError):
     """An existing key could not be brought under management."""
 
 
+class KeyOutOfReachError(VeniceError):
+    """Venice answered "not found" to the key's managing credential, yet the
+    key still works: the credential is of another Venice account."""
+
+
+class PartialCreateError(VeniceError):
+    """A create made a key and then failed: the key is neither lost nor
+    revoked, so it is handed to the state (``key_id``, ``outputs``) with the
+    error, as Pulumi's initialization errors are."""
+
+    def __init__(self, message: str, key_id: str, outputs: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+        self.outputs = outputs
+
+
 # Venice answers an unknown or expired id with 400 and one of these phrases.
 _NOT_FOUND_PHRASES: Final = ("not found", "could not be found")
 _REFUSED: Final = "The API key it was called with was refused, or may not make this call."

@@ -163,7 +163,11 @@ OUTPUT_DOCS: Final[Mapping[str, str]] = {
     ),
     "last6_chars": "The last six characters of the key's value, as Venice shows it.",
     "created_at": "When Venice created the key.",
-    "retiring_key_id": "The key this one replaced while that key is in its `retireGrace`.",
+    "retiring_key_ids": (
+        "The keys this one replaced that are still in their `retireGrace`, newest first "
+        "(empty when there are none): `pulumi destroy` revokes them with this key, and "
+        "`pulumi refresh` drops those whose grace has ended."
+    ),
     "delivered_to": (
         "Where `deliverTo` put the key's value; empty when `pulumi refresh` found that the "
         "sink no longer holds this key (the next `pulumi up` delivers a new one)."
@@ -174,7 +178,9 @@ OUTPUT_DOCS: Final[Mapping[str, str]] = {
     ),
 }
 # The outputs that may be empty (the others are set on every key).
-OPTIONAL_OUTPUTS: Final = frozenset({"retiring_key_id", "delivered_to", "fingerprint"})
+OPTIONAL_OUTPUTS: Final = frozenset({"delivered_to", "fingerprint"})
+# The outputs that are lists of strings (the others are strings).
+LIST_OUTPUTS: Final = frozenset({"retiring_key_ids"})
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = tuple(OUTPUT_DOCS)
 # A Venice key's value: its prefix names its type (docs).
 _KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")

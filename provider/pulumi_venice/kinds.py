@@ -14,10 +14,10 @@ from typing import Any, Final, Protocol
 
 from .client import VeniceClient
 from .context import ProviderContext
-from .creation import create_exactly_once, finish_create
+from .creation import create_exactly_once
 from .errors import InputError
 from .inputs import CREDENTIAL_FIELDS, REPLACE_FIELDS, BaseKeySettings, KeySettings, check_inputs
-from .models import ApiKeyRecord, CreatedApiKey
+from .models import CreatedApiKey
 from .records import create_request, text_value
 
 CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
@@ -26,8 +26,16 @@ CREDENTIAL_REFUSED: Final = (
 )
 
 Failures = list[tuple[str, str]]
-# A key's making: the create answer, the key as stored, and outputs of its own.
-Minted = tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]
+# A key's making: the create answer, the client that finishes it (None: it
+# was made with its real settings and none can), and outputs of its own.
+Minted = tuple[CreatedApiKey, VeniceClient | None, dict[str, Any]]
+
+
+def credential_name(props: Mapping[str, Any]) -> str:
+    """The setting that gave the key's managing admin key, as a user names it."""
+    if text_value(props, CREDENTIAL):
+        return CREDENTIAL
+    return "venice:apiKey (or VENICE_API_KEY)"
 
 
 def invalid(failures: Failures) -> InputError:
@@ -52,7 +60,7 @@ class KeyKind(Protocol):
     def mint(
         self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
     ) -> Minted:
-        """Make the key, exactly once."""
+        """Make the key, exactly once (nothing is left when this raises)."""
         ...
 
     def manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
@@ -61,6 +69,11 @@ class KeyKind(Protocol):
 
     def manages_itself(self, props: Mapping[str, Any]) -> bool:
         """Whether the key is read, changed and revoked with its own value."""
+        ...
+
+    def out_of_reach(self, props: Mapping[str, Any]) -> str:
+        """What it means, and what to do, when the key's manager answers "not
+        found" for a key that still works (a credential of another account)."""
         ...
 
     def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +109,7 @@ class AdminKeys:
             lambda marker: client.create_key(create_request(settings, marker, expires_at)),
             client,
         )
-        return created, finish_create(client, created, settings, expires_at), {}
+        return created, client, {}
 
     def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
         credential = text_value(props, CREDENTIAL)
@@ -106,6 +119,13 @@ class AdminKeys:
 
     def manages_itself(self, _props: Mapping[str, Any]) -> bool:
         return False
+
+    def out_of_reach(self, props: Mapping[str, Any]) -> str:
+        who = credential_name(props)
+        return (
+            f"{who} is an admin key of another Venice account than this key's, and cannot "
+            f"see it. Set {who} to an ADMIN key of the account the key belongs to."
+        )
 
     def carried(self, _props: Mapping[str, Any]) -> dict[str, Any]:
         return {}

@@ -36,11 +36,12 @@ from .config import (
     MISSING_API_KEY_MESSAGE,
 )
 from .context import ProviderContext
+from .creation import KeptKeyError, finish_create
 from .errors import (
     AuthenticationError,
-    ConfigurationError,
     KeyNotFoundError,
     NotConnectedError,
+    PartialCreateError,
     VeniceApiError,
 )
 from .importing import adopt
@@ -57,16 +58,20 @@ from .records import (
     inputs_from,
     kept_expiry,
     outputs_from,
+    record_from_created,
     text_value,
     update_request,
 )
 from .retirement import (
     PendingReplacements,
     Replacement,
+    inherited_ids,
     is_retiring,
     resource_identity,
     retire_replaced,
+    retiring_ids,
 )
+from .revocation import confirm_gone, own_value, take_back
 
 # The outputs a front door must mark secret.
 SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)
@@ -82,6 +87,17 @@ class Diff:
     changes: bool
     replaces: list[str]
     changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A key Venice has just made, and what it was made from."""
+
+    created: CreatedApiKey
+    settings: BaseKeySettings
+    expires_at: str | None
+    replacement: Replacement | None
+    props: dict[str, Any]  # the inputs, with the kind's own outputs
 
 
 @dataclass(frozen=True)
@@ -184,54 +200,114 @@ class KeyLifecycle:
         """Make the key (exactly once); its id and outputs. With ``deliver_to``
         its value goes to the sink (``stack``, ``<project>/<stack>``, salts
         the fingerprint) before anything else changes; when it replaces a key
-        with ``retire_grace``, that key is then retired, at Venice."""
+        with ``retire_grace``, that key is then retired, at Venice.
+
+        Once Venice has made the key, any failure either revokes it,
+        verifiably, or raises :class:`PartialCreateError` with its id and
+        outputs, for the state to keep: a key is never left that no state holds.
+        """
         settings = self.kind.settings_from(props)
         if isinstance(settings, KeySettings) and settings.import_id:
             return self._adopt(settings, stack)
         self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
-        created, record, extra = self.kind.mint(settings, props, expires_at)
-        delivered = self._deliver(settings, created, props, stack)
-        if replacement is not None and retire_replaced(
-            replacement, created, props, self.kind.manager, undo=not delivered
-        ):
-            self._replacements.mark_retired(replacement.old_id)
-        outputs = outputs_from(
-            record, api_key=created.api_key, keepers=settings.keepers, expires_as=expires_at
+        created, manager, extra = self.kind.mint(settings, props, expires_at)
+        made = _Made(created, settings, expires_at, replacement, {**props, **extra})
+        try:
+            return created.id, self._finish(made, manager, extra, stack)
+        except KeptKeyError as kept:
+            outputs = self._outputs(made, kept.record, extra, kept.delivered)
+            raise PartialCreateError(str(kept), created.id, outputs) from None
+
+    def _finish(
+        self,
+        made: _Made,
+        manager: VeniceClient | None,
+        extra: dict[str, Any],
+        stack: str | None,
+    ) -> dict[str, Any]:
+        """What follows the making of a key: its settings, its sink, the
+        retirement of the key it replaces; its outputs."""
+        created, settings = made.created, made.settings
+        out_of_reach = self.kind.out_of_reach(made.props)
+        record = (
+            finish_create(manager, self.context, created, settings, made.expires_at, out_of_reach)
+            if manager is not None
+            else record_from_created(created)  # made with its real settings: nothing to finish
         )
-        retiring = {"retiring_key_id": replacement.old_id if replacement else None}
-        return created.id, {**outputs, **self._carried(props), **retiring, **extra, **delivered}
+        delivered = self._deliver(made, manager, record, stack)
+        retired = made.replacement is not None and retire_replaced(
+            made.replacement,
+            created,
+            made.props,
+            self.kind.manager,
+            lambda: take_back(manager, self.context, created),
+            self._confirm_gone,
+            undo=not delivered,
+        )
+        if retired and made.replacement is not None:
+            self._replacements.mark_retired(made.replacement.old_id)
+        return self._outputs(made, record, extra, delivered, retired=retired)
+
+    def _outputs(
+        self,
+        made: _Made,
+        record: ApiKeyRecord,
+        extra: dict[str, Any],
+        delivered: dict[str, Any],
+        *,
+        retired: bool = False,
+    ) -> dict[str, Any]:
+        """A new key's outputs, from Venice's record of it."""
+        outputs = outputs_from(
+            record,
+            api_key=made.created.api_key,
+            keepers=made.settings.keepers,
+            expires_as=made.expires_at,
+        )
+        retiring = {"retiring_key_ids": inherited_ids(made.replacement, retired)}
+        return {**outputs, **self._carried(made.props), **retiring, **extra, **delivered}
 
     def _deliver(
         self,
-        settings: BaseKeySettings,
-        created: CreatedApiKey,
-        props: Mapping[str, Any],
+        made: _Made,
+        manager: VeniceClient | None,
+        record: ApiKeyRecord,
         stack: str | None,
     ) -> dict[str, Any]:
         """Hand a new key's value to its sink (no outputs without ``deliver_to``).
         If the sink refuses it, the key is revoked again and the create fails:
         nothing is left that no one can use."""
-        if settings.deliver_to is None:
+        created, sink = made.created, made.settings.deliver_to
+        if sink is None:
             return {}
         try:
-            return delivery.deliver(settings.deliver_to, created.api_key, stack)
+            return delivery.deliver(sink, created.api_key, stack)
         except delivery.DeliveryError as error:
-            try:
-                manager = self.kind.manager("create API key", {**props, "api_key": created.api_key})
-                with contextlib.suppress(KeyNotFoundError):
-                    manager.delete_key(created.id)
-            except (VeniceApiError, ConfigurationError) as revoke_error:
-                raise delivery.DeliveryError(
-                    f"Could not deliver API key {created.id}: {error} Revoking it failed too "
-                    f"({revoke_error}); `pulumi stack export | venice-orphans --delete` "
-                    "revokes it."
+            took = take_back(manager, self.context, created)
+            cause = f"Could not deliver the new API key: {error}"
+            if not took.revoked:
+                # Kept: the state holds it, its value in no sink, and the next
+                # `up` replaces it with a key that is delivered.
+                undelivered = {
+                    "api_key": None,
+                    "delivered_to": None,
+                    "fingerprint": delivery.fingerprint(
+                        created.api_key, stack or delivery.DEFAULT_SALT
+                    ),
+                }
+                raise KeptKeyError(
+                    f"{cause} The key ({created.id}) could not be revoked ({took.why}), so it "
+                    "is kept in the stack's state rather than lost: mend the sink, and "
+                    "`pulumi up` replaces it with a key that is delivered (or `pulumi destroy` "
+                    "revokes it).",
+                    record,
+                    undelivered,
                 ) from None
             raise delivery.DeliveryError(
-                f"Could not deliver the new API key: {error} The key ({created.id}) was "
-                "revoked again, so nothing is left behind; mend the sink and run `pulumi up` "
-                "again."
+                f"{cause} The key ({created.id}) was revoked again, so nothing is left "
+                "behind; mend the sink and run `pulumi up` again."
             ) from None
 
     @explained
@@ -242,8 +318,9 @@ class KeyLifecycle:
             if isinstance(error, AuthenticationError) and not self.kind.manages_itself(props):
                 raise
             # Gone (deleted or expired outside Pulumi; a key that manages itself
-            # learns it as its own value being refused): refresh drops it.
-            self.context.confirm_gone(key_id, text_value(props, "api_key"))
+            # learns it as its own value being refused): refresh drops it, once
+            # its own value confirms it (the manager may be of another account).
+            self._confirm_gone(key_id, props, doing=f"refresh API key {key_id}")
             return Read(None, {}, {})
         keepers = props.get("keepers") or {}
         extra = self._carried(props)
@@ -253,12 +330,39 @@ class KeyLifecycle:
             keepers=keepers,
             expires_as=props.get("expires_at"),
         )
-        inputs = {k: v for k, v in extra.items() if k != "retiring_key_id"}
+        inputs = {k: v for k, v in extra.items() if k != "retiring_key_ids"}
+        retiring = {"retiring_key_ids": self._still_retiring(props)}
         sink = delivery.refreshed(props)
         return Read(
             key_id,
-            {**outputs, **extra, **sink},
+            {**outputs, **extra, **retiring, **sink},
             {**inputs_from(record, keepers, props), **inputs},
+        )
+
+    def _still_retiring(self, props: Mapping[str, Any]) -> list[str]:
+        """The keys in this key's grace list that Venice still has (their grace
+        has not ended): the manager has just read this key, so it sees their
+        account, and "not found" means gone. One list call serves them all."""
+        manager = self.kind.manager("refresh API keys in their grace", props)
+        kept: list[str] = []
+        for old_id in retiring_ids(props):
+            try:
+                self.context.read_record(manager, old_id)
+            except KeyNotFoundError:
+                continue
+            kept.append(old_id)
+        return kept
+
+    def _confirm_gone(
+        self, key_id: str, props: Mapping[str, Any], doing: str | None = None
+    ) -> None:
+        """Raise unless a key that its manager did not find is really gone."""
+        confirm_gone(
+            self.context,
+            key_id,
+            own_value(props),
+            doing=doing or f"retire API key {key_id}",
+            out_of_reach=self.kind.out_of_reach(props),
         )
 
     def _read_key(self, key_id: str, props: Mapping[str, Any]) -> ApiKeyRecord:
@@ -294,6 +398,7 @@ class KeyLifecycle:
         try:
             record = client.update_key(update_request(key_id, settings, expires_at))
         except KeyNotFoundError as error:
+            self._confirm_gone(key_id, olds, doing=f"update API key {key_id}")
             raise error.with_suffix(
                 "It was deleted (or expired) outside Pulumi: run `pulumi refresh` (or "
                 "`pulumi up --refresh`) to drop it from the state, and `pulumi up` makes a new one."
@@ -302,34 +407,44 @@ class KeyLifecycle:
         outputs = outputs_from(
             record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
         )
-        retiring = {"retiring_key_id": olds.get("retiring_key_id")}
+        retiring = {"retiring_key_ids": retiring_ids(olds)}
         return {**outputs, **self._carried(news), **retiring, **delivery.recorded(olds)}
 
     @explained
     def delete(self, key_id: str, props: Mapping[str, Any]) -> None:
         """Revoke the key, unless Venice shows it retiring (its replacement
-        gave it a grace period). Destroying a key also revokes the key it
-        replaced, if that one is still in its grace period, and with
-        ``remove_on_destroy`` removes its sink's entry if that holds this key."""
+        gave it a grace period). Destroying a key also revokes every key it
+        replaced that is still in its grace period, and with
+        ``remove_on_destroy`` removes its sink's entry if that holds this key.
+
+        "Not found" is taken as gone only when the key's own value confirms
+        it: a manager of another account gets the same answer for a live key.
+        """
         client = self.kind.manager(f"delete API key {key_id}", props)
         self.context.changing_keys()
-        # Already gone is what delete wanted; so is a key that manages itself
-        # whose own value is refused.
-        gone: tuple[type[VeniceApiError], ...] = (KeyNotFoundError,)
-        if self.kind.manages_itself(props):
-            gone = (KeyNotFoundError, AuthenticationError)
-        if self._is_retiring(client, key_id, props, gone):
+        # A key that manages itself and whose own value is refused is gone.
+        refused: tuple[type[VeniceApiError], ...] = (
+            (AuthenticationError,) if self.kind.manages_itself(props) else ()
+        )
+        if self._is_retiring(client, key_id, props, (KeyNotFoundError, *refused)):
             return
-        retiring = text_value(props, "retiring_key_id")
-        for doomed in (key_id, retiring) if retiring else (key_id,):
-            with contextlib.suppress(*gone):
-                client.delete_key(doomed)
+        try:
+            client.delete_key(key_id)
+        except KeyNotFoundError:
+            self._confirm_gone(key_id, props, doing=f"delete API key {key_id}")
+        except refused:
+            pass
+        # The manager reached this key's account (or the key is gone): a key
+        # of its grace list that Venice does not find has reached its end.
+        for old_id in retiring_ids(props):
+            with contextlib.suppress(KeyNotFoundError, *refused):
+                client.delete_key(old_id)
         delivery.remove_if_held(props)
 
     def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Outputs carried from the inputs or the state: the rotation policy, the
         key this one replaced, the managing key, and the kind's own."""
-        names = (*POLICY_FIELDS, "retiring_key_id", "deliver_to")
+        names = (*POLICY_FIELDS, "deliver_to")
         carried = {name: props[name] for name in names if name in props}
         if props.get(CREDENTIAL) is not None:  # for read and delete, which see only the state
             carried[CREDENTIAL] = props[CREDENTIAL]

@@ -15,9 +15,11 @@ the stack exports it is given:
   older than any create can take belongs to no run and to no state. With
   ``--all-stacks`` (the exports given are those of *every* stack that manages
   keys in this account), a key older than ``--min-age`` whose description a
-  stack uses is one too.
+  stack uses is one too, and so is a key in its grace (its description
+  ends in `` (retiring)``, the mark its replacement gave it) that no state
+  holds: its stack was destroyed or deleted before its grace ended.
 - **possible orphan** (listed, never revoked): a key whose description one of
-  the stacks uses, without ``--all-stacks`` (another stack may own a key of
+  the stacks uses, or a key in its grace, without ``--all-stacks`` (another stack may own a key of
   the same description, as two stacks of one program do); and any candidate
   younger than ``--min-age`` (a running ``up`` may be about to record it).
 
@@ -45,6 +47,7 @@ from .config import CONFIG_BASE_URL, ENV_API_KEY, ENV_BASE_URL, resolve_settings
 from .creation import MARKER_PREFIX
 from .errors import ConfigurationError, KeyNotFoundError, VeniceError
 from .models import ApiKeyRecord
+from .retirement import RETIRING_MARK, retiring_ids
 
 _KEY_TYPES: Final = ("venice:ApiKey", "venice:Web3ApiKey")
 DEFAULT_MIN_AGE: Final = "1h"
@@ -72,6 +75,7 @@ class Managed:
                 continue
             if resource.get("id"):
                 self.ids.add(str(resource["id"]))
+            self.ids.update(retiring_ids(resource.get("outputs") or {}))
             for bag in (resource.get("inputs") or {}, resource.get("outputs") or {}):
                 if isinstance(bag.get("description"), str):
                     self.descriptions.add(bag["description"])
@@ -95,6 +99,22 @@ def _age(key: ApiKeyRecord, now: datetime) -> timedelta | None:
         return None
 
 
+def _retiring(
+    key: ApiKeyRecord, all_stacks: bool, age: timedelta | None, min_age: timedelta
+) -> Finding:
+    """A key in its grace (marked retiring by its replacement) that no given
+    state holds: its stack is gone, or was not given."""
+    if not all_stacks:
+        return Finding(
+            key,
+            "possible orphan",
+            "a key in its grace; another stack may hold it (see --all-stacks)",
+        )
+    if age is not None and age >= min_age:
+        return Finding(key, "orphan", "a key in its grace that no stack's state holds")
+    return Finding(key, "possible orphan", "younger than --min-age")
+
+
 def classify(
     keys: Iterable[ApiKeyRecord],
     managed: Managed,
@@ -110,6 +130,9 @@ def classify(
             continue
         description = key.description or ""
         marked = description.startswith(MARKER_PREFIX)
+        if description.endswith(RETIRING_MARK):
+            findings.append(_retiring(key, all_stacks, _age(key, now), min_age))
+            continue
         if not marked and description not in managed.descriptions:
             continue
         age = _age(key, now)

@@ -14,13 +14,25 @@ It only translates: secrets are unwrapped once where a call enters, the
 server's ``Unknown`` becomes the core's UNKNOWN, a failed check on a secret
 input names no property (the engine would print its value), and the core's
 secret outputs leave wrapped as Pulumi secrets. No message contains a secret.
+
+Errors: Pulumi's dynamic provider server hands a provider's method no gRPC
+context, and reports whatever it raises as ``Exception calling application:
+<message>``. So that the user reads only our sentence, and so that a create
+that made a key and then failed can hand the engine that key (an
+initialization error), a method's error aborts the engine's call through the
+context the server's frame holds (:func:`_engine_call`). Where none is found
+(a test that calls the provider directly), the error is raised as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import asyncio
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NoReturn, ParamSpec, TypeVar
 
+import grpc
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -32,11 +44,62 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.output import Unknown
-from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
+from pulumi.runtime.rpc import (
+    is_rpc_secret,
+    serialize_properties,
+    unwrap_rpc_secret,
+    wrap_rpc_secret,
+)
 
 from .config import CONFIG_KEYS
-from .inputs import HIDDEN_INPUTS, IDENTITY_KEY, STACK_KEY, UNKNOWN, engine_failures
+from .engine_errors import ERROR_CODE, init_failed_status
+from .errors import PartialCreateError, VeniceError
+from .inputs import HIDDEN_INPUTS, IDENTITY_KEY, PROVIDER_KEY, STACK_KEY, UNKNOWN, engine_failures
 from .lifecycle import SECRET_OUTPUTS, KeyLifecycle
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# How far up the stack the server's frame may be from a provider method.
+_MAX_FRAMES: Final = 8
+
+
+def _engine_call() -> grpc.ServicerContext | None:
+    """The gRPC context of the engine's call that is running this method: a
+    local ``context`` of the dynamic provider server's frame, or None."""
+    frame = sys._getframe(1)
+    for _ in range(_MAX_FRAMES):
+        if frame.f_back is None:
+            return None
+        frame = frame.f_back
+        context = frame.f_locals.get("context")
+        if isinstance(context, grpc.ServicerContext):
+            return context
+    return None
+
+
+def _abort(error: VeniceError, status: grpc.Status | None = None) -> NoReturn:
+    """End the engine's call with our sentence alone (and, with ``status``,
+    its details); raise ``error`` as it is where there is no such call."""
+    context = _engine_call()
+    if context is None:
+        raise error
+    if status is not None:
+        context.abort_with_status(status)
+    context.abort(ERROR_CODE, str(error))
+    raise error  # abort raises; kept for the type checker
+
+
+def plain_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """A provider method whose errors of ours reach the user as our sentence alone."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except VeniceError as error:
+            _abort(error)
+
+    return wrapper
 
 
 def _plain_value(value: Any) -> Any:
@@ -105,6 +168,7 @@ class ApiKeyProvider(ResourceProvider):
         """Take ``venice:*`` stack config; the environment fills what it lacks."""
         self.lifecycle.context.configure({key: req.config.get(key) for key in CONFIG_KEYS})
 
+    @plain_errors
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = self.lifecycle.check(plain(news))
         for name in (IDENTITY_KEY, STACK_KEY):  # kept, so that diff and create see them
@@ -112,6 +176,7 @@ class ApiKeyProvider(ResourceProvider):
                 inputs[name] = news[name]
         return CheckResult(inputs, [CheckFailure(p, r) for p, r in engine_failures(failures)])
 
+    @plain_errors
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         diff = self.lifecycle.diff(id_, plain(olds), plain(news), identity(news))
         # The new key is always made before the old one is retired.
@@ -122,18 +187,30 @@ class ApiKeyProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
+    @plain_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
-        key_id, outputs = self.lifecycle.create(plain(props), identity(props), stack=stack(props))
+        try:
+            key_id, outputs = self.lifecycle.create(
+                plain(props), identity(props), stack=stack(props)
+            )
+        except PartialCreateError as error:
+            # The key exists and is kept: the engine records it with the error.
+            outs = {**secret_marked(error.outputs), PROVIDER_KEY: props.get(PROVIDER_KEY)}
+            properties = asyncio.run(serialize_properties(outs, {}))
+            _abort(error, init_failed_status(str(error), error.key_id, properties))
         return CreateResult(key_id, secret_marked(outputs))
 
+    @plain_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         read = self.lifecycle.read(id_, plain(props))
         if read.key_id is None:
             return ReadResult(None, {})
         return ReadResult(read.key_id, secret_marked(read.outputs), secret_marked(read.inputs))
 
+    @plain_errors
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(secret_marked(self.lifecycle.update(id_, plain(olds), plain(news))))
 
+    @plain_errors
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.lifecycle.delete(id_, plain(props))

@@ -145,6 +145,12 @@ class _KeyResource(pulumi.dynamic.Resource, KeyOutputs, Generic[ArgsT]):
     _args_type: type[ArgsT]
     _provider_type: type[ApiKeyProvider]
 
+    @property
+    def retiring_key_id(self) -> pulumi.Output[str | None]:
+        """The key this one replaced while it is in its grace (the newest of
+        ``retiring_key_ids``; kept for programs written for 0.2.0)."""
+        return self.retiring_key_ids.apply(lambda ids: ids[0] if ids else None)
+
     def __init__(
         self,
         resource_name: str,

@@ -10,8 +10,10 @@ survives:
   new key exists: its expiry is moved to the end of the grace (never later
   than its own) and its description ends in ``(retiring)``. If that fails,
   the new key is revoked again and the create fails: nothing changed;
-- **the new key's state names the old one** (``retiring_key_id``), so that
-  destroying the new key during the grace revokes the old one too.
+- **the new key's state names the old one** (``retiring_key_ids``, with the
+  keys the old one still held in their grace), so that destroying the new key
+  during the grace revokes every older generation too, and ``pulumi refresh``
+  drops each one whose grace has ended.
 
 A delete then needs only the old key's state and Venice's record: a key that
 Venice shows as retiring is left to expire, any other is revoked. So a delete
@@ -28,7 +30,6 @@ other's old key.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -38,7 +39,7 @@ from typing import Any, Final
 
 from . import times
 from .client import VeniceClient
-from .errors import ConfigurationError, KeyNotFoundError, VeniceApiError
+from .errors import KeyNotFoundError, VeniceApiError, VeniceError
 from .models import (
     MAX_DESCRIPTION_LENGTH,
     ApiKeyRecord,
@@ -46,6 +47,7 @@ from .models import (
     UpdateApiKeyRequest,
     utf16_length,
 )
+from .revocation import TakeBack
 from .times import format_expiry, parse_expiry
 
 # The end of a retiring key's description at Venice: how a later process (a
@@ -103,6 +105,25 @@ class PendingReplacements:
             return key_id in self._retired
 
 
+def retiring_ids(props: Mapping[str, Any]) -> list[str]:
+    """The keys still in their grace that a key's state holds, newest first
+    (a state written by 0.2.0 or earlier names one, as ``retiring_key_id``)."""
+    ids = props.get("retiring_key_ids")
+    if isinstance(ids, list):
+        return [i for i in ids if isinstance(i, str) and i]
+    legacy = props.get("retiring_key_id")
+    return [legacy] if isinstance(legacy, str) and legacy else []
+
+
+def inherited_ids(replacement: Replacement | None, retired: bool) -> list[str]:
+    """What a new key's ``retiring_key_ids`` starts as: the key it replaced,
+    when that one was given a grace, and every key that one still held."""
+    if replacement is None:
+        return []
+    held = retiring_ids(replacement.old_state)
+    return [replacement.old_id, *held] if retired else held
+
+
 def retiring_description(description: str | None) -> str:
     """The old key's description with the retiring mark, cut to Venice's 64
     UTF-16 units if need be."""
@@ -140,6 +161,8 @@ def retire_replaced(
     created: CreatedApiKey,
     props: Mapping[str, Any],
     manager: Manager,
+    take_back_new: Callable[[], TakeBack],
+    confirm_gone: Callable[[str, Mapping[str, Any]], None],
     *,
     undo: bool = True,
 ) -> bool:
@@ -147,29 +170,44 @@ def retire_replaced(
     grace); if Venice refuses, revoke the new key again and fail, so that
     nothing has changed. With ``undo=False`` (the new key's value is already
     in its sink, replacing the old one's: revoking it would leave the sink
-    with a dead key) a refusal keeps the new key, and the old one's delete
-    revokes that at once."""
+    with a dead key), or when the new key cannot be revoked, a refusal keeps
+    the new key, and the old one's delete revokes that at once.
+    ``confirm_gone(id, state)`` raises unless an old key that Venice did not
+    find is really gone (then there is nothing to retire)."""
     request = retirement_request(replacement)
     if request is None:
         return False  # no grace: the delete that follows revokes it
     old = replacement.old_state
     try:
-        with contextlib.suppress(KeyNotFoundError):  # gone already: nothing to retire
-            manager(f"retire API key {replacement.old_id}", old).update_key(request)
+        manager(f"retire API key {replacement.old_id}", old).update_key(request)
         return True
-    except VeniceApiError as error:
-        if not undo:
-            return False
+    except KeyNotFoundError:
         try:
-            manager("create API key", {**props, "api_key": created.api_key}).delete_key(created.id)
-        except (VeniceApiError, ConfigurationError):
-            # Kept rather than lost: the state holds it, and the old key's
-            # delete revokes that one at once (it could not be retired).
-            return False
-        raise error.restated(
-            "create API key",
-            f"Could not replace API key {replacement.old_id}: it could not be given its "
-            f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
-            "key is unchanged; run `pulumi up` again.",
-            key_id=replacement.old_id,
-        ) from None
+            confirm_gone(replacement.old_id, old)
+        except VeniceError as reason:  # out of reach, or Venice could not tell
+            return _undone(replacement, created, reason, take_back_new, undo)
+        return False  # nothing to retire: it is gone
+    except VeniceApiError as error:
+        return _undone(replacement, created, error, take_back_new, undo)
+
+
+def _undone(
+    replacement: Replacement,
+    created: CreatedApiKey,
+    error: VeniceError,
+    take_back_new: Callable[[], TakeBack],
+    undo: bool,
+) -> bool:
+    """The retirement failed: revoke the new key and raise, or keep it."""
+    if not undo or not take_back_new().revoked:
+        # Kept rather than lost: the state holds it, and the old key's
+        # delete revokes that one at once (it could not be retired).
+        return False
+    message = (
+        f"Could not replace API key {replacement.old_id}: it could not be given its "
+        f"retire_grace ({error}) The new key {created.id} was revoked again and the old "
+        "key is unchanged; run `pulumi up` again."
+    )
+    if isinstance(error, VeniceApiError):
+        raise error.restated("create API key", message, key_id=replacement.old_id) from None
+    raise type(error)(message) from None

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .client import VeniceClient
 from .context import ProviderContext
-from .creation import create_exactly_once, finish_create
+from .creation import create_exactly_once
 from .errors import (
     ConfigurationError,
     InputError,
@@ -44,10 +44,10 @@ from .inputs import (
     web3_inputs,
     web3_settings,
 )
-from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, Failures, invalid
+from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, Failures, Minted, credential_name, invalid
 from .lifecycle import KeyLifecycle
-from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
-from .records import create_request, record_from_created, text_value
+from .models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
+from .records import create_request, text_value
 from .wallet import sign_token
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class WalletKeys:
 
     def mint(
         self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
-    ) -> tuple[CreatedApiKey, ApiKeyRecord, dict[str, Any]]:
+    ) -> Minted:
         account = settings.wallet if isinstance(settings, Web3KeySettings) else None
         if account is None:  # settings_from always gives one; kept for direct callers
             raise InputError("A Web3 key needs a valid wallet_private_key.")
@@ -109,16 +109,12 @@ class WalletKeys:
             created = create_exactly_once(post, admin)
         else:
             created = self._create_unchecked(post, settings.description)
-        # The key exists from here on: whatever happens, it is returned.
+        # The key exists from here on. Without a manager it was made with its
+        # real description, and nothing is left to finish.
         manager = self._optional_manager(
             created.api_key_type, created.api_key, settings.admin_api_key
         )
-        record = (
-            finish_create(manager, created, settings, expires_at)
-            if manager is not None
-            else record_from_created(created)  # made with its real description: nothing to fix
-        )
-        return created, record, {"address": account.address}
+        return created, manager, {"address": account.address}
 
     def settings_from(self, props: Mapping[str, Any]) -> BaseKeySettings:
         """The settings, carrying the wallet: parsed once for the whole create."""
@@ -149,6 +145,16 @@ class WalletKeys:
 
     def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {"address": props.get("address")}
+
+    def out_of_reach(self, props: Mapping[str, Any]) -> str:
+        who = credential_name(props)
+        address = props.get("address") or "(the wallet's address)"
+        return (
+            f"{who} is an admin key of another Venice account: it cannot see the keys of "
+            f"wallet {address}, which live in the wallet's own account. Set admin_api_key to "
+            "an ADMIN key of the wallet's account (for example the api_key of an ADMIN "
+            "Web3ApiKey of the same wallet)."
+        )
 
     # -- helpers ------------------------------------------------------------
 

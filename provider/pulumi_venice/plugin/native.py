@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
+from google.protobuf import struct_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
@@ -55,7 +56,7 @@ from ..client import VeniceClient
 from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
 from ..context import ProviderContext
 from ..delivery import stack_salt
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, PartialCreateError, VeniceError
 from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
 from ..lifecycle import SECRET_OUTPUTS, Diff, KeyLifecycle
 from ..web3_lifecycle import Web3KeyLifecycle
@@ -87,6 +88,16 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
         "entries": [entry.to_wire() for entry in client.rate_limit_log()]
     },
 }
+
+
+class InitFailedError(VeniceError):
+    """A create that made a key and failed, with the key's outputs on the
+    wire: the server hands them to the engine with the message."""
+
+    def __init__(self, message: str, key_id: str, properties: struct_pb2.Struct) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+        self.properties = properties
 
 
 class VeniceProvider(Provider):
@@ -180,7 +191,12 @@ class VeniceProvider(Provider):
     async def create(self, request: CreateRequest) -> CreateResponse:
         lifecycle = self._lifecycle(request.type)
         create = functools.partial(lifecycle.create, stack=stack_salt(request.urn))
-        key_id, outputs = await self._run(create, plain(request.properties), request.urn)
+        try:
+            key_id, outputs = await self._run(create, plain(request.properties), request.urn)
+        except PartialCreateError as error:
+            # The key exists and is kept: the engine records it with the error.
+            properties = PropertyValue.marshal_map(wire(error.outputs, SECRETS))
+            raise InitFailedError(str(error), error.key_id, properties) from None
         return CreateResponse(resource_id=key_id, properties=wire(outputs, SECRETS))
 
     async def read(self, request: ReadRequest) -> ReadResponse:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from .._version import __version__
 from ..delivery import DeliverySettings
 from ..inputs import (
+    LIST_OUTPUTS,
     OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
     BaseKeySettings,
@@ -227,6 +228,8 @@ def _resource(
     outputs = {k: dict(v) for k, v in inputs.items() if k not in create_only}
     for name in output_only:
         spec = {"type": "string", "description": OUTPUT_DOCS[name]}
+        if name in LIST_OUTPUTS:
+            spec = {"type": "array", "items": {"type": "string"}, "description": OUTPUT_DOCS[name]}
         if name in secrets:
             spec["secret"] = True
         outputs[camel(name)] = spec
