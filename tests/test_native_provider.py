@@ -157,7 +157,8 @@ def test_two_replaced_keys_with_the_same_inputs_each_name_their_own_old_key() ->
         replaced = {}
         for urn in reversed(urns):
             made = await plugin.create(CreateRequest(urn, news, 60, False))
-            replaced[urn] = (olds[urn][0], made.properties["retiringKeyIds"].value[0].value)
+            retiring = plain_value(made.properties["retiringKeyIds"])
+            replaced[urn] = (olds[urn][0], retiring[0])
         return replaced
 
     for old_id, named in asyncio.run(replace_both()).values():
