@@ -241,6 +241,27 @@ def test_fault_drop_create_response_commits_the_key(
     assert create(emulator.base_url, admin_key).status_code == 200
 
 
+def test_a_fault_aims_at_the_nth_call_of_one_path(emulator: EmulatorThread, admin_key: str) -> None:
+    emulator.server.faults.update(
+        {"fail": [{"status": 503, "method": "GET", "path": "/api_keys", "skip": 1}]}
+    )
+    listing = f"{emulator.base_url}/api_keys"
+    limits = f"{emulator.base_url}/api_keys/rate_limits"
+    assert httpx.get(limits, headers=auth(admin_key)).status_code == 200  # another path
+    assert httpx.get(listing, headers=auth(admin_key)).status_code == 200  # the first passes
+    assert httpx.get(listing, headers=auth(admin_key)).status_code == 503  # the second fails
+    assert httpx.get(listing, headers=auth(admin_key)).status_code == 200  # once
+
+
+def test_a_dropped_answer_is_carried_out_first(emulator: EmulatorThread, admin_key: str) -> None:
+    made = create(emulator.base_url, admin_key, description="to be revoked").json()["data"]
+    emulator.server.faults.update({"fail": [{"method": "DELETE", "drop_answer": True}]})
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.delete(f"{emulator.base_url}/api_keys?id={made['id']}", headers=auth(admin_key))
+    listed = httpx.get(f"{emulator.base_url}/api_keys", headers=auth(admin_key)).json()["data"]
+    assert made["id"] not in [k["id"] for k in listed]  # the DELETE took effect
+
+
 def test_fault_latency_and_error_rate(admin_key: str) -> None:
     with EmulatorProcess(
         "--admin-key", admin_key, "--latency-ms", "150", "--error-rate", "1.0"

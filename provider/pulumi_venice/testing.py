@@ -74,10 +74,25 @@ class VeniceEmulator:
         method: str | None = None,
         path_prefix: str | None = None,
         error: str | None = None,
+        path: str | None = None,
+        skip: int = 0,
+        drop_answer: bool = False,
     ) -> None:
         """Answer ``status`` to the next ``count`` matching calls (429 with
-        Retry-After), as Venice does when it fails."""
-        self.faults(fail=[vars(FailRule(status, count, method, path_prefix, error))])
+        Retry-After), as Venice does when it fails; from the ``skip``+1-th
+        such call on; with ``drop_answer``, carry the call out and lose its
+        answer instead (a committed change whose answer never arrived)."""
+        rule = FailRule(
+            status,
+            count,
+            method,
+            path_prefix,
+            error,
+            path=path,
+            skip=skip,
+            drop_answer=drop_answer,
+        )
+        self.faults(fail=[vars(rule)])
 
     def faults(self, **changes: Any) -> dict[str, Any]:
         """Change the fault plan (``fail`` rules are added; ``latency_ms``,

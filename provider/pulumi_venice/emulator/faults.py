@@ -5,7 +5,10 @@ Faults apply to ``/api/v1`` calls only, never to the control endpoints.
 
 - ``fail``: the next N matching calls answer a chosen status (429 carries
   ``Retry-After``) and error text, optionally only for one method and path
-  prefix.
+  (exact, ``path``, or a prefix, ``path_prefix``), and only from the n-th
+  such call on (``skip``: how many pass first). With ``drop_answer`` the
+  call is carried out and its answer lost instead (the connection closes):
+  a failure of any call, at any point, can be aimed at.
 - ``latency_ms``: every call waits this long before it is handled.
 - ``drop_create_responses``: a create is committed (the key exists) but the
   connection is closed without an answer, for the next N creates, and/or for
@@ -36,15 +39,20 @@ ERROR_TEXTS: Final = {
 class FailRule:
     """Answer ``status`` to the next ``count`` calls that match."""
 
-    status: int
+    status: int = 500
     count: int = 1
     method: str | None = None
     path_prefix: str | None = None
     error: str | None = None  # the error text to answer (default: one per status)
+    path: str | None = None  # the whole path (``/api_keys``), where a prefix is too wide
+    skip: int = 0  # matching calls let through before this rule fails one
+    drop_answer: bool = False  # carry the call out, then lose its answer
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and (
-            self.path_prefix is None or path.startswith(self.path_prefix)
+        return (
+            (self.method is None or self.method.upper() == method)
+            and (self.path_prefix is None or path.startswith(self.path_prefix))
+            and (self.path is None or path == self.path)
         )
 
 
@@ -55,6 +63,7 @@ class Injection:
     status: int | None = None
     html: bool = False
     error: str | None = None
+    drop_answer: bool = False  # carry the call out, then close without an answer
 
 
 @dataclass
@@ -135,8 +144,13 @@ class FaultInjector:
             plan = self._plan
             for rule in plan.fail:
                 if rule.count > 0 and rule.matches(method, path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     rule.count -= 1
                     plan.fail = [r for r in plan.fail if r.count > 0]
+                    if rule.drop_answer:
+                        return Injection(drop_answer=True)
                     return Injection(rule.status, plan.html_errors, rule.error)
             if plan.error_rate > 0 and self._random.random() < plan.error_rate:
                 return Injection(self._random.choice(plan.error_statuses), plan.html_errors)

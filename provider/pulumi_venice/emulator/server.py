@@ -178,7 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route(method, path)
         body = json_body(raw_body) if method in ("POST", "PATCH") else None
         status, answer, headers = route(body, parse_qs(query))
-        if route in (self._create, self._web3_create) and faults.drop_this_create():
+        if injection.drop_answer or (
+            route in (self._create, self._web3_create) and faults.drop_this_create()
+        ):
             raise _AnswerDroppedError
         return status, answer, headers
 
