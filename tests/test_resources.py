@@ -99,7 +99,7 @@ def test_a_key_under_a_parent_names_itself_under_the_parents_type(mocks: Mocks) 
 def test_resource_asks_the_engine_to_keep_api_key_secret() -> None:
     """The engine applies this option (mocks do not: the e2e tests prove the effect)."""
     merged = secret_options(pulumi.ResourceOptions(protect=True))
-    assert merged.additional_secret_outputs == ["api_key", "admin_api_key"]
+    assert merged.additional_secret_outputs == ["api_key", "admin_api_key", "retiring_key_values"]
     assert merged.protect is True
 
 

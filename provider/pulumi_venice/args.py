@@ -175,6 +175,11 @@ class KeyOutputs:
     """The keys this one replaced that are still in their ``retire_grace``, newest first
     (empty when there are none): ``pulumi destroy`` revokes them with this key, and
     ``pulumi refresh`` drops those whose grace has ended."""
+    retiring_key_values: pulumi.Output[list[str]]
+    """The values of the keys in ``retiring_key_ids``, in the same order (a secret, as
+    ``api_key`` is; empty for a key whose value went to ``deliver_to``): with them,
+    ``pulumi refresh`` and ``pulumi destroy`` tell a key that is gone from one that an
+    admin key of another account cannot see."""
     delivered_to: pulumi.Output[str | None]
     """Where ``deliver_to`` put the key's value; empty when ``pulumi refresh`` found
     that the sink no longer holds this key (the next ``pulumi up`` delivers a new one)."""

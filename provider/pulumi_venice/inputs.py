@@ -168,6 +168,12 @@ OUTPUT_DOCS: Final[Mapping[str, str]] = {
         "(empty when there are none): `pulumi destroy` revokes them with this key, and "
         "`pulumi refresh` drops those whose grace has ended."
     ),
+    "retiring_key_values": (
+        "The values of the keys in `retiringKeyIds`, in the same order (a secret, as "
+        "`apiKey` is; empty for a key whose value went to `deliverTo`): with them, "
+        "`pulumi refresh` and `pulumi destroy` tell a key that is gone from one that an "
+        "admin key of another account cannot see."
+    ),
     "delivered_to": (
         "Where `deliverTo` put the key's value; empty when `pulumi refresh` found that the "
         "sink no longer holds this key (the next `pulumi up` delivers a new one)."
@@ -180,7 +186,7 @@ OUTPUT_DOCS: Final[Mapping[str, str]] = {
 # The outputs that may be empty (the others are set on every key).
 OPTIONAL_OUTPUTS: Final = frozenset({"delivered_to", "fingerprint"})
 # The outputs that are lists of strings (the others are strings).
-LIST_OUTPUTS: Final = frozenset({"retiring_key_ids"})
+LIST_OUTPUTS: Final = frozenset({"retiring_key_ids", "retiring_key_values"})
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = tuple(OUTPUT_DOCS)
 # A Venice key's value: its prefix names its type (docs).
 _KEY_VALUE: Final = re.compile(r"^VENICE_(INFERENCE|ADMIN)_KEY_[A-Za-z0-9_\-]+$")
@@ -543,6 +549,8 @@ WEB3_REPLACE_FIELDS: Final = fields_with(Web3KeySettings, Role.REPLACE)
 UPDATE_FIELDS: Final = fields_with(BaseKeySettings, Role.UPDATE)
 POLICY_FIELDS: Final = fields_with(BaseKeySettings, Role.POLICY)
 CREDENTIAL_FIELDS: Final = fields_with(BaseKeySettings, Role.CREDENTIAL)
+# The outputs both doors mark secret (the credential is an input kept as one).
+SECRET_OUTPUTS: Final = ("api_key", *CREDENTIAL_FIELDS, "retiring_key_values")
 # Inputs whose value is a secret: no message shows them, and a check failure on
 # one names no property (the engine prints the value of a property it is told
 # has a problem, secret or not), so the reason alone names the input.

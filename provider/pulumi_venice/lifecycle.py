@@ -5,7 +5,7 @@ provider.py and web3_provider.py today; a native provider plugin next). It
 knows nothing of Pulumi's transports: it takes and returns plain values.
 A front door unwraps secrets once where a call enters, gives a value not yet
 known at preview as :data:`~pulumi_venice.inputs.UNKNOWN`, and marks the
-outputs named in :data:`SECRET_OUTPUTS` secret on the way out.
+outputs named in :data:`~pulumi_venice.inputs.SECRET_OUTPUTS` secret on the way out.
 
 :class:`KeyLifecycle` makes ordinary keys with an admin key; what differs for
 other kinds (a wallet's key: :mod:`pulumi_venice.web3_lifecycle`) is how a key
@@ -21,11 +21,10 @@ No message raised here contains a secret.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, Literal, ParamSpec, TypeVar
 
 from . import delivery, rotation, times
 from .client import VeniceClient
@@ -65,16 +64,16 @@ from .records import (
 from .retirement import (
     PendingReplacements,
     Replacement,
-    inherited_ids,
+    Retiring,
+    inherited,
     is_retiring,
     resource_identity,
     retire_replaced,
-    retiring_ids,
+    retiring_keys,
+    retiring_outputs,
 )
 from .revocation import confirm_gone, own_value, take_back
 
-# The outputs a front door must mark secret.
-SECRET_OUTPUTS: Final = ("api_key", CREDENTIAL)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -266,7 +265,7 @@ class KeyLifecycle:
             keepers=made.settings.keepers,
             expires_as=made.expires_at,
         )
-        retiring = {"retiring_key_ids": inherited_ids(made.replacement, retired)}
+        retiring = retiring_outputs(inherited(made.replacement, retired))
         return {**outputs, **self._carried(made.props), **retiring, **extra, **delivered}
 
     def _deliver(
@@ -330,37 +329,43 @@ class KeyLifecycle:
             keepers=keepers,
             expires_as=props.get("expires_at"),
         )
-        inputs = {k: v for k, v in extra.items() if k != "retiring_key_ids"}
-        retiring = {"retiring_key_ids": self._still_retiring(props)}
+        retiring = retiring_outputs(self._still_retiring(props))
         sink = delivery.refreshed(props)
         return Read(
             key_id,
             {**outputs, **extra, **retiring, **sink},
-            {**inputs_from(record, keepers, props), **inputs},
+            {**inputs_from(record, keepers, props), **extra},
         )
 
-    def _still_retiring(self, props: Mapping[str, Any]) -> list[str]:
-        """The keys in this key's grace list that Venice still has (their grace
-        has not ended): the manager has just read this key, so it sees their
-        account, and "not found" means gone. One list call serves them all."""
+    def _still_retiring(self, props: Mapping[str, Any]) -> list[Retiring]:
+        """The keys of this key's grace list that are not gone: those Venice
+        still has (one list call serves them all), and any it does not find
+        whose own value still works (an admin key of another account)."""
         manager = self.kind.manager("refresh API keys in their grace", props)
-        kept: list[str] = []
-        for old_id in retiring_ids(props):
+        kept: list[Retiring] = []
+        for old_id, value in retiring_keys(props):
             try:
                 self.context.read_record(manager, old_id)
             except KeyNotFoundError:
-                continue
-            kept.append(old_id)
+                if not self.context.still_works(value):
+                    continue
+            kept.append((old_id, value))
         return kept
 
     def _confirm_gone(
-        self, key_id: str, props: Mapping[str, Any], doing: str | None = None
+        self,
+        key_id: str,
+        props: Mapping[str, Any],
+        doing: str | None = None,
+        *,
+        secret: str | Literal[False] | None = False,
     ) -> None:
-        """Raise unless a key that its manager did not find is really gone."""
+        """Raise unless a key that its manager did not find is really gone
+        (asked with ``secret``, else with the value of the key ``props`` is)."""
         confirm_gone(
             self.context,
             key_id,
-            own_value(props),
+            own_value(props) if secret is False else secret,
             doing=doing or f"retire API key {key_id}",
             out_of_reach=self.kind.out_of_reach(props),
         )
@@ -407,7 +412,7 @@ class KeyLifecycle:
         outputs = outputs_from(
             record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
         )
-        retiring = {"retiring_key_ids": retiring_ids(olds)}
+        retiring = retiring_outputs(retiring_keys(olds))
         return {**outputs, **self._carried(news), **retiring, **delivery.recorded(olds)}
 
     @explained
@@ -434,11 +439,13 @@ class KeyLifecycle:
             self._confirm_gone(key_id, props, doing=f"delete API key {key_id}")
         except refused:
             pass
-        # The manager reached this key's account (or the key is gone): a key
-        # of its grace list that Venice does not find has reached its end.
-        for old_id in retiring_ids(props):
-            with contextlib.suppress(KeyNotFoundError, *refused):
+        for old_id, value in retiring_keys(props):
+            try:
                 client.delete_key(old_id)
+            except KeyNotFoundError:
+                self._confirm_gone(old_id, props, f"delete API key {old_id}", secret=value)
+            except refused:
+                pass
         delivery.remove_if_held(props)
 
     def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:

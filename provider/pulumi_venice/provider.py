@@ -54,8 +54,16 @@ from pulumi.runtime.rpc import (
 from .config import CONFIG_KEYS
 from .engine_errors import ERROR_CODE, init_failed_status
 from .errors import PartialCreateError, VeniceError
-from .inputs import HIDDEN_INPUTS, IDENTITY_KEY, PROVIDER_KEY, STACK_KEY, UNKNOWN, engine_failures
-from .lifecycle import SECRET_OUTPUTS, KeyLifecycle
+from .inputs import (
+    HIDDEN_INPUTS,
+    IDENTITY_KEY,
+    PROVIDER_KEY,
+    SECRET_OUTPUTS,
+    STACK_KEY,
+    UNKNOWN,
+    engine_failures,
+)
+from .lifecycle import KeyLifecycle
 
 P = ParamSpec("P")
 R = TypeVar("R")

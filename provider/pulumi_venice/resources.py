@@ -24,6 +24,7 @@ from .inputs import (
     OUTPUT_ONLY_FIELDS,
     REPLACE_FIELDS,
     SECRET_INPUTS,
+    SECRET_OUTPUTS,
     STACK_KEY,
     UPDATE_FIELDS,
 )
@@ -31,8 +32,6 @@ from .lifecycle import NULL_CREDENTIAL
 from .provider import ApiKeyProvider
 from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
-
-SECRET_OUTPUTS = ["api_key", "admin_api_key"]
 
 
 def _expiry_text(value: Any) -> Any:
@@ -123,7 +122,7 @@ def _resolve_args(args: Any, kwargs: dict[str, Any], args_type: type[Any]) -> An
 def secret_options(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """The user's options, plus the secret marking of ``api_key``."""
     return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+        opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
     )
 
 

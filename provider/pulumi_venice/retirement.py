@@ -105,23 +105,48 @@ class PendingReplacements:
             return key_id in self._retired
 
 
-def retiring_ids(props: Mapping[str, Any]) -> list[str]:
+# A key in its grace, as a state holds it: its id, and its value when the
+# state had it (None for a delivered key, whose value was never kept).
+Retiring = tuple[str, str | None]
+
+
+def retiring_keys(props: Mapping[str, Any]) -> list[Retiring]:
     """The keys still in their grace that a key's state holds, newest first
     (a state written by 0.2.0 or earlier names one, as ``retiring_key_id``)."""
     ids = props.get("retiring_key_ids")
-    if isinstance(ids, list):
-        return [i for i in ids if isinstance(i, str) and i]
-    legacy = props.get("retiring_key_id")
-    return [legacy] if isinstance(legacy, str) and legacy else []
+    if not isinstance(ids, list):
+        legacy = props.get("retiring_key_id")
+        ids = [legacy] if isinstance(legacy, str) and legacy else []
+    values = props.get("retiring_key_values")
+    values = values if isinstance(values, list) else []
+    known = [v if isinstance(v, str) and v else None for v in values]
+    known += [None] * (len(ids) - len(known))
+    return [(i, v) for i, v in zip(ids, known, strict=False) if isinstance(i, str) and i]
 
 
-def inherited_ids(replacement: Replacement | None, retired: bool) -> list[str]:
-    """What a new key's ``retiring_key_ids`` starts as: the key it replaced,
-    when that one was given a grace, and every key that one still held."""
+def retiring_ids(props: Mapping[str, Any]) -> list[str]:
+    """The ids of :func:`retiring_keys`."""
+    return [key_id for key_id, _ in retiring_keys(props)]
+
+
+def retiring_outputs(keys: list[Retiring]) -> dict[str, list[str]]:
+    """The outputs that hold the keys in their grace (a missing value as "")."""
+    return {
+        "retiring_key_ids": [key_id for key_id, _ in keys],
+        "retiring_key_values": [value or "" for _, value in keys],
+    }
+
+
+def inherited(replacement: Replacement | None, retired: bool) -> list[Retiring]:
+    """What a new key's grace list starts as: the key it replaced, when that
+    one was given a grace, and every key that one still held."""
     if replacement is None:
         return []
-    held = retiring_ids(replacement.old_state)
-    return [replacement.old_id, *held] if retired else held
+    held = retiring_keys(replacement.old_state)
+    if not retired:
+        return held
+    value = replacement.old_state.get("api_key")
+    return [(replacement.old_id, value if isinstance(value, str) and value else None), *held]
 
 
 def retiring_description(description: str | None) -> str:

@@ -6,9 +6,11 @@ Faults apply to ``/api/v1`` calls only, never to the control endpoints.
 - ``fail``: the next N matching calls answer a chosen status (429 carries
   ``Retry-After``) and error text, optionally only for one method and path
   (exact, ``path``, or a prefix, ``path_prefix``), and only from the n-th
-  such call on (``skip``: how many pass first). With ``drop_answer`` the
-  call is carried out and its answer lost instead (the connection closes):
-  a failure of any call, at any point, can be aimed at.
+  such call on (``skip``: how many pass first), and only for calls made
+  with one key (``credential``: as an admin key of another account, or a
+  revoked one, gets them). With ``drop_answer`` the call is carried out and
+  its answer lost instead (the connection closes): a failure of any call,
+  at any point, can be aimed at.
 - ``latency_ms``: every call waits this long before it is handled.
 - ``drop_create_responses``: a create is committed (the key exists) but the
   connection is closed without an answer, for the next N creates, and/or for
@@ -21,11 +23,14 @@ Faults apply to ``/api/v1`` calls only, never to the control endpoints.
 
 from __future__ import annotations
 
+import functools
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+_KEY_ID: Final = "[0-9a-fA-F-]{36}"  # the emulator's key ids are UUIDs
 ERROR_TEXTS: Final = {
     429: "Too many requests; try again later",
     500: "An unknown error occurred",
@@ -44,16 +49,30 @@ class FailRule:
     method: str | None = None
     path_prefix: str | None = None
     error: str | None = None  # the error text to answer (default: one per status)
-    path: str | None = None  # the whole path (``/api_keys``), where a prefix is too wide
+    # The whole path (``/api_keys``), where a prefix is too wide; ``{id}``
+    # stands for a key id (``/api_keys/{id}``: a GET of any one key).
+    path: str | None = None
     skip: int = 0  # matching calls let through before this rule fails one
     drop_answer: bool = False  # carry the call out, then lose its answer
+    credential: str | None = field(default=None, repr=False)  # only calls made with this key
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, authorization: str | None = None) -> bool:
         return (
-            (self.method is None or self.method.upper() == method)
+            (self.credential is None or authorization == f"Bearer {self.credential}")
+            and (self.method is None or self.method.upper() == method)
             and (self.path_prefix is None or path.startswith(self.path_prefix))
-            and (self.path is None or path == self.path)
+            and (self.path is None or _path_pattern(self.path).fullmatch(path) is not None)
         )
+
+
+def _shown(rule: FailRule) -> dict[str, Any]:
+    """A rule as the control endpoint shows it: never the key it aims at."""
+    return vars(rule) | {"credential": None if rule.credential is None else "[key]"}
+
+
+@functools.cache
+def _path_pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.escape(path).replace(re.escape("{id}"), _KEY_ID))
 
 
 @dataclass
@@ -120,7 +139,7 @@ class FaultInjector:
         with self._lock:
             plan = self._plan
             return {
-                "fail": [vars(r) for r in plan.fail],
+                "fail": [_shown(r) for r in plan.fail],
                 "latency_ms": plan.latency_ms,
                 "drop_create_responses": plan.drop_create_responses,
                 "drop_create_every": plan.drop_create_every,
@@ -138,12 +157,12 @@ class FaultInjector:
         with self._lock:
             return self._plan.latency_ms / 1000.0
 
-    def before(self, method: str, path: str) -> Injection:
+    def before(self, method: str, path: str, authorization: str | None = None) -> Injection:
         """The error to answer instead of handling the call, if any."""
         with self._lock:
             plan = self._plan
             for rule in plan.fail:
-                if rule.count > 0 and rule.matches(method, path):
+                if rule.count > 0 and rule.matches(method, path, authorization):
                     if rule.skip > 0:
                         rule.skip -= 1
                         continue

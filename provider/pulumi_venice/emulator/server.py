@@ -172,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
         delay = faults.latency_seconds()
         if delay:
             time.sleep(delay)
-        injection = faults.before(method, path)
+        injection = faults.before(method, path, self.headers.get("Authorization"))
         if injection.status is not None:
             return _injected(injection.status, injection.html, injection.error)
         route = self._route(method, path)

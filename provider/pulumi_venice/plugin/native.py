@@ -57,8 +57,8 @@ from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
 from ..context import ProviderContext
 from ..delivery import stack_salt
 from ..errors import ConfigurationError, PartialCreateError, VeniceError
-from ..inputs import SECRET_INPUTS, UNKNOWN, engine_failures
-from ..lifecycle import SECRET_OUTPUTS, Diff, KeyLifecycle
+from ..inputs import SECRET_INPUTS, SECRET_OUTPUTS, UNKNOWN, engine_failures
+from ..lifecycle import Diff, KeyLifecycle
 from ..web3_lifecycle import Web3KeyLifecycle
 from .schema import (
     API_KEY,

@@ -25,6 +25,7 @@ from ..inputs import (
     LIST_OUTPUTS,
     OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
+    SECRET_OUTPUTS,
     BaseKeySettings,
     KeySettings,
     LimitSettings,
@@ -209,7 +210,7 @@ def _resource(
 ) -> dict[str, Any]:
     """A resource's inputs (the settings' fields) and outputs (those plus its own)."""
     replaces = set(fields_with(settings, Role.REPLACE))
-    secrets = secret_fields(settings) | {"api_key"}
+    secrets = secret_fields(settings) | set(SECRET_OUTPUTS)
     inputs: dict[str, Any] = {}
     required_inputs: list[str] = []
     for name, info in settings.model_fields.items():
