@@ -2,12 +2,18 @@
 the plugin folder's ``pulumi-resource-venice``; the first line printed is
 the port.
 
-This is the SDK's ``pulumi.provider.experimental.server.main`` with one
-addition, :class:`PlainErrors`: the SDK's asyncio server reports whatever a
-provider raises as ``Unexpected <class '...'>: <message>``; our errors leave
-as our sentence alone, and a create that made a key and then failed hands
-the engine that key (an initialization error, see
-:mod:`pulumi_venice.engine_errors`).
+This is the SDK's ``pulumi.provider.experimental.server.main`` with two
+mends:
+
+- :class:`PlainErrors`: the SDK's asyncio server reports whatever a provider
+  raises as ``Unexpected <class '...'>: <message>``; our errors leave as our
+  sentence alone, and a create that made a key and then failed hands the
+  engine that key (an initialization error, see
+  :mod:`pulumi_venice.engine_errors`);
+- :class:`VeniceServicer`: the SDK's ``DiffConfig`` puts the provider's
+  ``changes`` (a bool) where the protocol wants an enum, so that a changed
+  configuration (a new ``venice:apiKey``) read as "no change" and the engine
+  kept configuring the provider with the old one.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 import grpc
 import grpc.aio
 from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime import proto
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -64,6 +71,17 @@ class PlainErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         )
 
 
+class VeniceServicer(ProviderServicer):
+    """The SDK's servicer, with ``DiffConfig``'s answer in the protocol's terms."""
+
+    async def DiffConfig(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        response = await super().DiffConfig(request, context)  # type: ignore[no-untyped-call]
+        # The SDK sent our bool as the enum: True arrived as 1 (DIFF_NONE).
+        changed = response.changes == 1
+        response.changes = proto.DiffResponse.DIFF_SOME if changed else proto.DiffResponse.DIFF_NONE
+        return response
+
+
 def serve(args: list[str] | None = None) -> None:
     argv = sys.argv[1:] if args is None else args
     parser = argparse.ArgumentParser(description="The Pulumi provider plugin venice (gRPC)")
@@ -72,9 +90,7 @@ def serve(args: list[str] | None = None) -> None:
 
     async def run() -> None:
         server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS, interceptors=[PlainErrors()])
-        servicer = ProviderServicer(
-            argv, __version__, VeniceProvider(), engine_address=known.engine
-        )
+        servicer = VeniceServicer(argv, __version__, VeniceProvider(), engine_address=known.engine)
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port(address="127.0.0.1:0")
         await server.start()
