@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -398,3 +399,42 @@ def test_a_bad_provider_setting_fails_preview_clearly(
     assert failed.returncode != 0
     assert "The Venice base URL must be an http(s) URL" in said
     assert managed(emulator) == []
+
+
+# The engine's own -v=9 property logs: they print every value, secrets too
+# (Pulumi's logging docs: verbose logs may reveal sensitive information).
+ENGINE_PROPERTY_LOG = re.compile(r"(Unm|M)arshaling property for RPC\[(ResourceMonitor|Provider)")
+
+
+def test_a_wallet_key_given_plainly_is_kept_secret_and_a_secret_one_only_in_the_engines_v9_log(
+    project_factory: Factory, emulator: EmulatorThread
+) -> None:
+    """YAML gives the plugin a wallet key that the program did not mark secret
+    as a plain value: the plugin's check marks it secret, so the state holds
+    it encrypted. Given as secret config (the Web3 guide's way), the only
+    lines of a -v=9 --logflow run that show it are the engine's own property
+    logs: neither the YAML host nor the plugin prints it."""
+    plain_key = "0x" + secrets.token_hex(32)
+    project = project_factory(NATIVE / "yaml_web3_literal", runtime="yaml")
+    project.install_native_plugin()
+    project.pulumi("config", "rm", "venice:apiKey")
+    project.config("venice-e2e:walletKey", plain_key)
+    project.up()
+    # (The backend's update history records plain config as it was given:
+    # another reason to give a wallet key as secret config.)
+    assert plain_key[2:] not in json.dumps(project.export())
+    project.destroy()
+    assert plain_key[2:] not in "\n".join(project.transcript)  # the default verbosity
+
+    secret_key = "0x" + secrets.token_hex(32)
+    project = project_factory(NATIVE / "yaml_web3", runtime="yaml")
+    project.install_native_plugin()
+    project.pulumi("config", "rm", "venice:apiKey")
+    project.config("venice-e2e:walletKey", secret_key, secret=True)
+    done = project.pulumi(
+        "up", "--yes", "--skip-preview", "-v=9", "--logtostderr", "--logflow", shows_secrets=True
+    )
+    shown = [line for line in (done.stdout + done.stderr).splitlines() if secret_key[2:] in line]
+    assert shown, "the engine's -v=9 log prints secret values (if no longer, say so in the guide)"
+    assert [line for line in shown if not ENGINE_PROPERTY_LOG.search(line)] == []
+    project.destroy()
