@@ -341,9 +341,12 @@ class KeyLifecycle:
         """The keys of this key's grace list that are not gone: those Venice
         still has (one list call serves them all), and any it does not find
         whose own value still works (an admin key of another account)."""
+        held = retiring_keys(props)
+        if not held:
+            return []
         manager = self.kind.manager("refresh API keys in their grace", props)
         kept: list[Retiring] = []
-        for old_id, value in retiring_keys(props):
+        for old_id, value in held:
             try:
                 self.context.read_record(manager, old_id)
             except KeyNotFoundError:

@@ -106,9 +106,13 @@ export class ApiKey extends pulumi.CustomResource {
      */
     declare public readonly retireGrace: pulumi.Output<string | undefined>;
     /**
-     * The key this one replaced while that key is in its `retireGrace`.
+     * The keys this one replaced that are still in their `retireGrace`, newest first (empty when there are none): `pulumi destroy` revokes them with this key, and `pulumi refresh` drops those whose grace has ended.
      */
-    declare public /*out*/ readonly retiringKeyId: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly retiringKeyIds: pulumi.Output<string[] | undefined>;
+    /**
+     * The values of the keys in `retiringKeyIds`, in the same order (a secret, as `apiKey` is; empty for a key whose value went to `deliverTo`): with them, `pulumi refresh` and `pulumi destroy` tell a key that is gone from one that an admin key of another account cannot see.
+     */
+    declare public /*out*/ readonly retiringKeyValues: pulumi.Output<string[] | undefined>;
     /**
      * Replace the key once it is this old (`30d`), at the next `pulumi up`.
      */
@@ -151,7 +155,8 @@ export class ApiKey extends pulumi.CustomResource {
             resourceInputs["deliveredTo"] = undefined /*out*/;
             resourceInputs["fingerprint"] = undefined /*out*/;
             resourceInputs["last6Chars"] = undefined /*out*/;
-            resourceInputs["retiringKeyId"] = undefined /*out*/;
+            resourceInputs["retiringKeyIds"] = undefined /*out*/;
+            resourceInputs["retiringKeyValues"] = undefined /*out*/;
         } else {
             resourceInputs["adminApiKey"] = undefined /*out*/;
             resourceInputs["apiKey"] = undefined /*out*/;
@@ -170,11 +175,12 @@ export class ApiKey extends pulumi.CustomResource {
             resourceInputs["modelPrivacy"] = undefined /*out*/;
             resourceInputs["renewBefore"] = undefined /*out*/;
             resourceInputs["retireGrace"] = undefined /*out*/;
-            resourceInputs["retiringKeyId"] = undefined /*out*/;
+            resourceInputs["retiringKeyIds"] = undefined /*out*/;
+            resourceInputs["retiringKeyValues"] = undefined /*out*/;
             resourceInputs["rotateAfter"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        const secretOpts = { additionalSecretOutputs: ["adminApiKey", "apiKey"] };
+        const secretOpts = { additionalSecretOutputs: ["adminApiKey", "apiKey", "retiringKeyValues"] };
         opts = pulumi.mergeOptions(opts, secretOpts);
         const replaceOnChanges = { replaceOnChanges: ["apiKeyType", "deliverTo", "keepers.*"] };
         opts = pulumi.mergeOptions(opts, replaceOnChanges);

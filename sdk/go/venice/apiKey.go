@@ -50,8 +50,10 @@ type ApiKey struct {
 	RenewBefore pulumi.StringPtrOutput `pulumi:"renewBefore"`
 	// On replacement, the old key stays valid this long (`2d`) instead of being revoked at once.
 	RetireGrace pulumi.StringPtrOutput `pulumi:"retireGrace"`
-	// The key this one replaced while that key is in its `retireGrace`.
-	RetiringKeyId pulumi.StringPtrOutput `pulumi:"retiringKeyId"`
+	// The keys this one replaced that are still in their `retireGrace`, newest first (empty when there are none): `pulumi destroy` revokes them with this key, and `pulumi refresh` drops those whose grace has ended.
+	RetiringKeyIds pulumi.StringArrayOutput `pulumi:"retiringKeyIds"`
+	// The values of the keys in `retiringKeyIds`, in the same order (a secret, as `apiKey` is; empty for a key whose value went to `deliverTo`): with them, `pulumi refresh` and `pulumi destroy` tell a key that is gone from one that an admin key of another account cannot see.
+	RetiringKeyValues pulumi.StringArrayOutput `pulumi:"retiringKeyValues"`
 	// Replace the key once it is this old (`30d`), at the next `pulumi up`.
 	RotateAfter pulumi.StringPtrOutput `pulumi:"rotateAfter"`
 }
@@ -78,6 +80,7 @@ func NewApiKey(ctx *pulumi.Context,
 	secrets := pulumi.AdditionalSecretOutputs([]string{
 		"adminApiKey",
 		"apiKey",
+		"retiringKeyValues",
 	})
 	opts = append(opts, secrets)
 	replaceOnChanges := pulumi.ReplaceOnChanges([]string{
@@ -307,9 +310,14 @@ func (o ApiKeyOutput) RetireGrace() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ApiKey) pulumi.StringPtrOutput { return v.RetireGrace }).(pulumi.StringPtrOutput)
 }
 
-// The key this one replaced while that key is in its `retireGrace`.
-func (o ApiKeyOutput) RetiringKeyId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *ApiKey) pulumi.StringPtrOutput { return v.RetiringKeyId }).(pulumi.StringPtrOutput)
+// The keys this one replaced that are still in their `retireGrace`, newest first (empty when there are none): `pulumi destroy` revokes them with this key, and `pulumi refresh` drops those whose grace has ended.
+func (o ApiKeyOutput) RetiringKeyIds() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ApiKey) pulumi.StringArrayOutput { return v.RetiringKeyIds }).(pulumi.StringArrayOutput)
+}
+
+// The values of the keys in `retiringKeyIds`, in the same order (a secret, as `apiKey` is; empty for a key whose value went to `deliverTo`): with them, `pulumi refresh` and `pulumi destroy` tell a key that is gone from one that an admin key of another account cannot see.
+func (o ApiKeyOutput) RetiringKeyValues() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ApiKey) pulumi.StringArrayOutput { return v.RetiringKeyValues }).(pulumi.StringArrayOutput)
 }
 
 // Replace the key once it is this old (`30d`), at the next `pulumi up`.

@@ -380,8 +380,9 @@ class ApiKey(pulumi.CustomResource):
             __props__.__dict__["delivered_to"] = None
             __props__.__dict__["fingerprint"] = None
             __props__.__dict__["last6_chars"] = None
-            __props__.__dict__["retiring_key_id"] = None
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["adminApiKey", "apiKey"])
+            __props__.__dict__["retiring_key_ids"] = None
+            __props__.__dict__["retiring_key_values"] = None
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["adminApiKey", "apiKey", "retiringKeyValues"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         replace_on_changes = pulumi.ResourceOptions(replace_on_changes=["apiKeyType", "deliverTo", "keepers.*"])
         opts = pulumi.ResourceOptions.merge(opts, replace_on_changes)
@@ -424,7 +425,8 @@ class ApiKey(pulumi.CustomResource):
         __props__.__dict__["model_privacy"] = None
         __props__.__dict__["renew_before"] = None
         __props__.__dict__["retire_grace"] = None
-        __props__.__dict__["retiring_key_id"] = None
+        __props__.__dict__["retiring_key_ids"] = None
+        __props__.__dict__["retiring_key_values"] = None
         __props__.__dict__["rotate_after"] = None
         return ApiKey(resource_name, opts=opts, __props__=__props__)
 
@@ -565,12 +567,20 @@ class ApiKey(pulumi.CustomResource):
         return pulumi.get(self, "retire_grace")
 
     @_builtins.property
-    @pulumi.getter(name="retiringKeyId")
-    def retiring_key_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+    @pulumi.getter(name="retiringKeyIds")
+    def retiring_key_ids(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
         """
-        The key this one replaced while that key is in its `retireGrace`.
+        The keys this one replaced that are still in their `retireGrace`, newest first (empty when there are none): `pulumi destroy` revokes them with this key, and `pulumi refresh` drops those whose grace has ended.
         """
-        return pulumi.get(self, "retiring_key_id")
+        return pulumi.get(self, "retiring_key_ids")
+
+    @_builtins.property
+    @pulumi.getter(name="retiringKeyValues")
+    def retiring_key_values(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        The values of the keys in `retiringKeyIds`, in the same order (a secret, as `apiKey` is; empty for a key whose value went to `deliverTo`): with them, `pulumi refresh` and `pulumi destroy` tell a key that is gone from one that an admin key of another account cannot see.
+        """
+        return pulumi.get(self, "retiring_key_values")
 
     @_builtins.property
     @pulumi.getter(name="rotateAfter")
