@@ -31,6 +31,22 @@ def emulator(admin_key: str) -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture
+def wallet() -> tuple[str, str]:
+    """A new wallet: its private key and its checksummed address."""
+    from eth_account import Account
+
+    private_key = "0x" + secrets.token_hex(32)
+    return private_key, Account.from_key(private_key).address
+
+
+@pytest.fixture
+def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[EmulatorThread]:
+    """An emulator on which only that wallet holds staked VVV."""
+    with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
+        yield emu
+
+
+@pytest.fixture
 def client(emulator: EmulatorThread, admin_key: str) -> Iterator[VeniceClient]:
     with VeniceClient(emulator.base_url, admin_key) as venice:
         yield venice

@@ -11,12 +11,9 @@ Both against the emulator, through the dynamic provider as the engine drives it.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from eth_account import Account
 from pulumi.runtime.rpc import unwrap_rpc_secret
 
 from pulumi_venice import (
@@ -26,23 +23,11 @@ from pulumi_venice import (
     VeniceClient,
     Web3ApiKeyProvider,
 )
-from pulumi_venice.emulator import EmulatorThread, start_emulator
+from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.orphans import Managed, classify
 from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration
 
 from .harness import checked, key_works, wallet_admin_key
-
-
-@pytest.fixture
-def wallet() -> tuple[str, str]:
-    private_key = "0x" + secrets.token_hex(32)
-    return private_key, Account.from_key(private_key).address
-
-
-@pytest.fixture
-def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[EmulatorThread]:
-    with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
-        yield emu
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from pulumi_venice import (
     VeniceClient,
     Web3ApiKeyProvider,
 )
-from pulumi_venice.emulator import EmulatorThread, start_emulator
+from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.inputs import check_web3_inputs
 from pulumi_venice.models import UpdateApiKeyRequest
 
@@ -90,17 +89,6 @@ def test_check_refuses_a_wrong_checksum_and_a_foreign_address() -> None:
     assert "does not match" in found["address"]
     assert private_key not in found["address"]
     assert failures({"wallet_private_key": private_key, "address": address.lower()}) == {}
-
-
-@pytest.fixture
-def wallet() -> tuple[str, str]:
-    return new_wallet()
-
-
-@pytest.fixture
-def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[EmulatorThread]:
-    with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
-        yield emu
 
 
 @pytest.fixture
