@@ -1,4 +1,4 @@
-module example.com/pulumi-venice/sdk
+module github.com/pulumi-venice/pulumi-venice/sdk
 
 go 1.25
 

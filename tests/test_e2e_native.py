@@ -20,6 +20,7 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import StoredKey
 from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
 from pulumi_venice.plugin.schema import API_KEY
+from pulumi_venice.project import go_module
 
 from .harness import (
     REPO,
@@ -268,7 +269,8 @@ def test_a_go_program_through_the_generated_sdk(
     project = project_factory(NATIVE / "go", runtime="go")
     # The checked-in SDK's module (sdk/go.mod), from the repository's folder.
     go_env = {**codegen_env, "GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"}
-    replace = f"-replace=example.com/pulumi-venice/sdk={REPO / 'sdk'}"
+    # The Go program names the module by the project's home (pyproject.toml).
+    replace = f"-replace={go_module()}={REPO / 'sdk'}"
     run(["go", "mod", "edit", replace], go_env, project.dir)
     run(["go", "mod", "tidy"], go_env, project.dir)
     project.env.update({"GOFLAGS": "-mod=mod", "GONOSUMDB": "github.com/pulumi/pulumi"})

@@ -16,6 +16,7 @@ import pytest
 
 from pulumi_venice._version import __version__
 from pulumi_venice.plugin.sdks import SCHEMA, SDK, stale
+from pulumi_venice.project import plugin_download_url
 
 from .harness import REPO, offline_env, run_checked
 
@@ -47,7 +48,9 @@ def test_the_python_sdk_builds_a_wheel(env: dict[str, str], tmp_path: Path) -> N
     assert wheel.name.startswith(f"pulumi_venice_sdk-{__version__}-")
     with zipfile.ZipFile(wheel) as archive:
         plugin = json.loads(archive.read("pulumi_venice_sdk/pulumi-plugin.json"))
-    assert plugin == {"resource": True, "name": "venice", "version": __version__}
+    # The engine downloads the plugin from the project's home (its releases) by itself.
+    server = plugin_download_url()
+    assert plugin == {"resource": True, "name": "venice", "version": __version__, "server": server}
 
 
 def test_the_go_sdk_builds(env: dict[str, str], tmp_path: Path) -> None:

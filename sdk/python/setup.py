@@ -25,6 +25,10 @@ setup(name='pulumi_venice_sdk',
       long_description=readme(),
       long_description_content_type='text/markdown',
       keywords='pulumi venice ai api-keys category/utility',
+      url='https://github.com/pulumi-venice/pulumi-venice',
+      project_urls={
+          'Repository': 'https://github.com/pulumi-venice/pulumi-venice'
+      },
       license='Apache-2.0',
       packages=find_packages(),
       package_data={

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ..project import go_module
 from .schema import schema
 
 # Each page: its file, and the schema's resource it documents (None: others).
@@ -135,7 +136,7 @@ again after upgrading. Then use the SDK of your language, checked in under
 |---|---|---|
 | Python | `pulumi_venice` (dynamic provider) or `sdk/python` (`pulumi_venice_sdk`, on the plugin) | nothing more, or `pip install /path/to/pulumi-venice/sdk/python` |
 | TypeScript | `sdk/nodejs` (`@pulumi-venice/venice`) | build it once with `npm install && npm run build`, copy its `package.json` into `bin/`, and `npm install` that folder (see [the first stack](_index.md#typescript)) |
-| Go | `sdk/go/venice` (module `example.com/pulumi-venice/sdk`) | `go mod edit -require=example.com/pulumi-venice/sdk@v0.0.0 -replace=example.com/pulumi-venice/sdk=/path/to/pulumi-venice/sdk` |
+| Go | `sdk/go/venice` (module `{go_module}`) | `go mod edit -require={go_module}@v0.0.0 -replace={go_module}=/path/to/pulumi-venice/sdk`, then `go mod tidy` |
 | YAML | none needed | `type: venice:ApiKey` |
 
 Nothing is downloaded by Pulumi: the plugin is in its cache, and no other
@@ -148,7 +149,7 @@ def _installation_page(package: Mapping[str, Any]) -> str:
     lines = [
         "# Installation and configuration",
         "",
-        INSTALL,
+        INSTALL.format(go_module=go_module()),
         "## Configuration",
         "",
         str(provider["description"]),

@@ -36,6 +36,7 @@ from ..inputs import (
     secret_fields,
 )
 from ..models import ENUMERATIONS, ApiKeyRecord, RateLimitLogEntry, RateLimits
+from ..project import go_import_path, home, plugin_download_url
 from .values import camel
 
 PACKAGE: Final = "venice"
@@ -349,6 +350,9 @@ def schema() -> dict[str, Any]:
         "keywords": ["pulumi", "venice", "ai", "api-keys", "category/utility"],
         "license": "Apache-2.0",
         "publisher": "pulumi-venice",
+        "homepage": home(),
+        "repository": home(),
+        "pluginDownloadURL": plugin_download_url(),
         "config": {"variables": config},
         "provider": {
             "description": "A Venice account: its admin key and API. An explicit provider "
@@ -423,7 +427,7 @@ def schema() -> dict[str, Any]:
             "python": {"packageName": "pulumi_venice_sdk", "respectSchemaVersion": True},
             "nodejs": {"packageName": "@pulumi-venice/venice", "respectSchemaVersion": True},
             "go": {
-                "importBasePath": "example.com/pulumi-venice/sdk/go/venice",
+                "importBasePath": go_import_path(),
                 "respectSchemaVersion": True,
             },
         },

@@ -6,9 +6,9 @@ applied here, never by hand and never by the tests.
 - ``sdk/nodejs``: the TypeScript SDK (``npm install && npm run build``);
 - ``sdk/python``: the Python SDK (``pip install ./sdk/python``), the package
   ``pulumi_venice_sdk``;
-- ``sdk/go/venice``: the Go SDK, a package of the Go module
-  ``example.com/pulumi-venice/sdk`` (``sdk/go.mod`` and ``sdk/go.sum``, by
-  ``go mod tidy``), as the bridged providers lay it out.
+- ``sdk/go/venice``: the Go SDK, a package of the Go module ``<home>/sdk``
+  (:func:`~pulumi_venice.project.go_module`; ``sdk/go.mod`` and
+  ``sdk/go.sum``, by ``go mod tidy``), as the bridged providers lay it out.
 
 ``--check`` regenerates into a scratch folder and names every file that
 differs from ``sdk/``, as pulumi-command's "worktree clean" check does.
@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Final
 
 from ..codegen import REPOSITORY
+from ..project import go_module
 from . import SDK_LANGUAGES, InstallError, generate_sdk
 
 SCHEMA: Final = REPOSITORY / "schema.json"
 SDK: Final = REPOSITORY / "sdk"
-GO_MODULE: Final = "example.com/pulumi-venice/sdk"
+GO_MODULE: Final = go_module()
 # The Go SDK's dependency: the release of the Go language host the module
 # proxy serves here (docs/guides/pulumi-cli-offline.md).
 GO_PULUMI: Final = "github.com/pulumi/pulumi/sdk/v3 v3.192.0"

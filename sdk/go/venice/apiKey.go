@@ -8,7 +8,7 @@ import (
 	"reflect"
 
 	"errors"
-	"example.com/pulumi-venice/sdk/go/venice/internal"
+	"github.com/pulumi-venice/pulumi-venice/sdk/go/venice/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -7,7 +7,7 @@ import (
 	"context"
 	"reflect"
 
-	"example.com/pulumi-venice/sdk/go/venice/internal"
+	"github.com/pulumi-venice/pulumi-venice/sdk/go/venice/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -6,8 +6,8 @@ package venice
 import (
 	"fmt"
 
-	"example.com/pulumi-venice/sdk/go/venice/internal"
 	"github.com/blang/semver"
+	"github.com/pulumi-venice/pulumi-venice/sdk/go/venice/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -2,7 +2,7 @@
 package main
 
 import (
-	"example.com/pulumi-venice/sdk/go/venice"
+	"github.com/pulumi-venice/pulumi-venice/sdk/go/venice"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )

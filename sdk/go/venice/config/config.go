@@ -4,7 +4,7 @@
 package config
 
 import (
-	"example.com/pulumi-venice/sdk/go/venice/internal"
+	"github.com/pulumi-venice/pulumi-venice/sdk/go/venice/internal"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
