@@ -75,3 +75,15 @@ find_postgres_bin() {
     done
 }
 
+
+# ensure_actionlint: actionlint (a Go module, built once per machine and cached
+# beside the CLI), which checks .github/workflows/. Exports ACTIONLINT.
+ACTIONLINT_VERSION="v1.7.12"
+ensure_actionlint() {
+    local dir="${PULUMI_VENICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-venice}/actionlint-$ACTIONLINT_VERSION"
+    if [ ! -x "$dir/actionlint" ]; then
+        log "building actionlint $ACTIONLINT_VERSION from the Go module proxy (once per machine)"
+        GOBIN="$dir" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+    fi
+    export ACTIONLINT="$dir/actionlint"
+}

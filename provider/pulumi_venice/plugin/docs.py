@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..project import go_module
+from ..project import go_module, plugin_download_url
 from .schema import schema
 
 # Each page: its file, and the schema's resource it documents (None: others).
@@ -119,28 +119,46 @@ def _resource_page(token: str, resource: Mapping[str, Any]) -> str:
 
 INSTALL: Final = """## Install
 
-pulumi-venice is a Python package (Python 3.11 or newer) that holds the
-provider's two doors: the dynamic provider for Python programs, and the
-native plugin `venice` that programs in every language use.
+A release (`scripts/release` makes one; every file of it is listed in its
+`SHA256SUMS`) is installed as any Pulumi provider is: the SDK of your
+language, and nothing else. The SDKs name the plugin `venice`, its version
+and its release site ({server}): the engine downloads the plugin by itself
+the first time a program needs it, and installs what the plugin needs (its
+own virtualenv) with it.
+
+| language | install | then |
+|---|---|---|
+| TypeScript | `npm install ./pulumi-venice-venice-<version>.tgz` (the release's npm tarball; `npm install @pulumi-venice/venice` once it is published) | `import * as venice from "@pulumi-venice/venice"` |
+| Python, on the plugin | `pip install ./pulumi_venice_sdk-<version>-py3-none-any.whl` | `import pulumi_venice_sdk as venice` |
+| Python, the dynamic provider | `pip install ./pulumi_venice-<version>-py3-none-any.whl` into the program's virtualenv (no plugin at all) | `import pulumi_venice as venice` |
+| Go | `go get {go_module}/go/venice@v<version>`, then `go mod tidy` | `import "{go_module}/go/venice"` |
+| YAML | nothing: name the version and the release site in the resource's options (`options: {{version: <version>, pluginDownloadURL: {server}}}`) | `type: venice:index:ApiKey` |
+
+Where you want the plugin installed ahead of time (an image, an offline
+runner): `pulumi plugin install resource venice <version> --server {server}`.
+`tests/test_e2e_release_site.py` runs these steps for TypeScript, YAML and Go
+with an empty `PULUMI_HOME`, the release served on 127.0.0.1 in place of the
+release site (`PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES`).
+
+### From a checkout of the repository
 
 ```console
-$ pip install /path/to/pulumi-venice            # a clone of the repository, or its wheel
+$ pip install /path/to/pulumi-venice            # a clone of the repository
 $ python -m pulumi_venice.plugin --install       # the plugin `venice` into Pulumi's plugin cache
 ```
 
-The plugin runs on the Python that installed it; run the second command
-again after upgrading. Then use the SDK of your language, checked in under
-`sdk/` of the repository:
+The plugin installed this way runs on the Python that installed it; run the
+second command again after upgrading. Then use the SDK of your language,
+checked in under `sdk/` of the repository:
 
 | language | SDK | how |
 |---|---|---|
 | Python | `pulumi_venice` (dynamic provider) or `sdk/python` (`pulumi_venice_sdk`, on the plugin) | nothing more, or `pip install /path/to/pulumi-venice/sdk/python` |
 | TypeScript | `sdk/nodejs` (`@pulumi-venice/venice`) | build it once with `npm install && npm run build`, copy its `package.json` into `bin/`, and `npm install` that folder (see [the first stack](_index.md#typescript)) |
 | Go | `sdk/go/venice` (module `{go_module}`) | `go mod edit -require={go_module}@v0.0.0 -replace={go_module}=/path/to/pulumi-venice/sdk`, then `go mod tidy` |
-| YAML | none needed | `type: venice:ApiKey` |
+| YAML | none needed | `type: venice:index:ApiKey` |
 
-Nothing is downloaded by Pulumi: the plugin is in its cache, and no other
-plugin is needed.
+Nothing is downloaded by Pulumi then: the plugin is in its cache.
 """
 
 
@@ -149,7 +167,7 @@ def _installation_page(package: Mapping[str, Any]) -> str:
     lines = [
         "# Installation and configuration",
         "",
-        INSTALL.format(go_module=go_module()),
+        INSTALL.format(go_module=go_module(), server=plugin_download_url()),
         "## Configuration",
         "",
         str(provider["description"]),
