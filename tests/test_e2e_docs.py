@@ -1,7 +1,9 @@
 """The docs are followed, not just read: a TypeScript user, in a new folder,
 runs every step of docs/_index.md's TypeScript first stack as written (the
-emulator standing in for Venice, as the page offers) with the checked-in SDK
-and the real CLI, and gets a key up, its value, and the key revoked."""
+emulator standing in for Venice, as the page offers) with the release's npm
+tarball and the real CLI, the engine downloading the plugin by itself from the
+release served on 127.0.0.1, and gets a key up, its value, and the key
+revoked."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from pulumi_venice._version import __version__
+from pulumi_venice.project import plugin_download_url
 
 from .harness import REPO, free_port, offline_env
 
@@ -58,10 +63,17 @@ def script_of(markdown: str, substitutions: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_typescript_user_follows_the_docs_to_a_key(pulumi_cli: Path, tmp_path: Path) -> None:
+def test_a_typescript_user_follows_the_docs_to_a_key(
+    pulumi_cli: Path, tmp_path: Path, dist: Path, release_site: str
+) -> None:
     text = PAGE.read_text(encoding="utf-8")
     port = str(free_port())
-    substitutions = {"/path/to/pulumi-venice": str(REPO), "8787": port}
+    tarball = dist / f"pulumi-venice-venice-{__version__}.tgz"
+    substitutions = {
+        f"/path/to/pulumi-venice-venice-{__version__}.tgz": str(tarball),
+        "/path/to/pulumi-venice": str(REPO),
+        "8787": port,
+    }
     first_stack = section(text, "## A first stack")
     script = script_of(first_stack[: first_stack.index("\n### ")], substitutions)
     script += script_of(section(text, "### TypeScript"), substitutions)
@@ -70,7 +82,11 @@ def test_a_typescript_user_follows_the_docs_to_a_key(pulumi_cli: Path, tmp_path:
     # home of its own from the system's user database, not from HOME, so a
     # `--local` login would use (and leave behind) the real home's.
     assert 'pulumi login "file://$(pwd)"' in script
+    assert "pulumi_venice.plugin --install" not in script  # no Python package, no copied folder
     env = offline_env(pulumi_cli, tmp_path / "pulumi-home", HOME=str(tmp_path), NO_COLOR="1")
+    # The engine downloads the plugin by itself, from the release served here.
+    del env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"]
+    env["PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES"] = f"^{plugin_download_url()}={release_site}"
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,

@@ -10,15 +10,12 @@ pulumi-venice package: the plugin runs in the virtualenv the engine made.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import shutil
 import subprocess
 import tarfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,32 +30,6 @@ from .harness import REPO, PulumiProject, key_works
 pytestmark = pytest.mark.e2e
 
 Factory = Callable[..., PulumiProject]
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``scripts/release`` run as a user runs it, into a folder of its own."""
-    out = tmp_path_factory.mktemp("release") / "dist"
-    done = subprocess.run(
-        [str(REPO / "scripts" / "release"), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out
-
-
-@pytest.fixture(scope="module")
-def release_site(dist: Path) -> Iterator[str]:
-    """``dist/`` served on 127.0.0.1: what the engine downloads the plugin from."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(dist))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def up_and_destroy_from_the_release(
