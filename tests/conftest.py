@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pulumi_venice import ApiKeyProvider, VeniceClient
+from pulumi_venice import ApiKeyProvider, VeniceClient, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 
 if TYPE_CHECKING:
@@ -48,6 +48,19 @@ def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[Emulato
     """An emulator on which only that wallet holds staked VVV."""
     with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
         yield emu
+
+
+@pytest.fixture
+def web3_provider(
+    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
+) -> Web3ApiKeyProvider:
+    """A Web3 provider with the wallet, and an admin key of the wallet's own account."""
+    from .harness import wallet_admin_key
+
+    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
+    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
+    monkeypatch.setenv("VENICE_API_KEY", wallet_admin_key(wallet_emulator, wallet[0]))
+    return Web3ApiKeyProvider()
 
 
 @pytest.fixture

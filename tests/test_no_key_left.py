@@ -121,14 +121,12 @@ def test_a_wallet_admin_key_out_of_reach_revokes_itself(
 
 def test_destroy_with_another_accounts_admin_key_keeps_the_key_and_says_why(
     monkeypatch: pytest.MonkeyPatch,
+    web3_provider: Web3ApiKeyProvider,
     wallet_emulator: EmulatorThread,
     wallet: tuple[str, str],
     admin_key: str,
 ) -> None:
-    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
-    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
-    monkeypatch.setenv("VENICE_API_KEY", wallet_admin_key(wallet_emulator, wallet[0]))
-    created = Web3ApiKeyProvider().create(web3_inputs(Web3ApiKeyProvider()))
+    created = web3_provider.create(web3_inputs(web3_provider))
     outs = created.outs or {}
     monkeypatch.setenv("VENICE_API_KEY", admin_key)  # changed to another account's
     stranger = Web3ApiKeyProvider()

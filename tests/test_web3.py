@@ -25,8 +25,6 @@ from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.inputs import check_web3_inputs
 from pulumi_venice.models import UpdateApiKeyRequest
 
-from .harness import wallet_admin_key
-
 
 def new_wallet() -> tuple[str, str]:
     private_key = "0x" + secrets.token_hex(32)
@@ -89,16 +87,6 @@ def test_check_refuses_a_wrong_checksum_and_a_foreign_address() -> None:
     assert "does not match" in found["address"]
     assert private_key not in found["address"]
     assert failures({"wallet_private_key": private_key, "address": address.lower()}) == {}
-
-
-@pytest.fixture
-def web3_provider(
-    monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
-) -> Web3ApiKeyProvider:
-    monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
-    monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
-    monkeypatch.setenv("VENICE_API_KEY", wallet_admin_key(wallet_emulator, wallet[0]))
-    return Web3ApiKeyProvider()
 
 
 @pytest.fixture
