@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from . import delivery, rotation, times
 from .client import VeniceClient
@@ -242,7 +242,9 @@ class KeyLifecycle:
             made.props,
             self.kind.manager,
             lambda: take_back(manager, self.context, created),
-            self._confirm_gone,
+            lambda old_id, old: self._confirm_gone(
+                old_id, own_value(old), old, f"retire API key {old_id}"
+            ),
             undo=not delivered,
         )
         if retired and made.replacement is not None:
@@ -319,7 +321,7 @@ class KeyLifecycle:
             # Gone (deleted or expired outside Pulumi; a key that manages itself
             # learns it as its own value being refused): refresh drops it, once
             # its own value confirms it (the manager may be of another account).
-            self._confirm_gone(key_id, props, doing=f"refresh API key {key_id}")
+            self._confirm_gone(key_id, own_value(props), props, f"refresh API key {key_id}")
             return Read(None, {}, {})
         keepers = props.get("keepers") or {}
         extra = self._carried(props)
@@ -356,20 +358,15 @@ class KeyLifecycle:
         return kept
 
     def _confirm_gone(
-        self,
-        key_id: str,
-        props: Mapping[str, Any],
-        doing: str | None = None,
-        *,
-        secret: str | Literal[False] | None = False,
+        self, key_id: str, secret: str | None, props: Mapping[str, Any], doing: str
     ) -> None:
-        """Raise unless a key that its manager did not find is really gone
-        (asked with ``secret``, else with the value of the key ``props`` is)."""
+        """Raise unless a key that its manager did not find is really gone:
+        asked with its value ``secret`` (``props`` names its manager)."""
         confirm_gone(
             self.context,
             key_id,
-            own_value(props) if secret is False else secret,
-            doing=doing or f"retire API key {key_id}",
+            secret,
+            doing=doing,
             out_of_reach=self.kind.out_of_reach(props),
         )
 
@@ -406,7 +403,7 @@ class KeyLifecycle:
         try:
             record = client.update_key(update_request(key_id, settings, expires_at))
         except KeyNotFoundError as error:
-            self._confirm_gone(key_id, olds, doing=f"update API key {key_id}")
+            self._confirm_gone(key_id, own_value(olds), olds, f"update API key {key_id}")
             raise error.with_suffix(
                 "It was deleted (or expired) outside Pulumi: run `pulumi refresh` (or "
                 "`pulumi up --refresh`) to drop it from the state, and `pulumi up` makes a new one."
@@ -439,14 +436,14 @@ class KeyLifecycle:
         try:
             client.delete_key(key_id)
         except KeyNotFoundError:
-            self._confirm_gone(key_id, props, doing=f"delete API key {key_id}")
+            self._confirm_gone(key_id, own_value(props), props, f"delete API key {key_id}")
         except refused:
             pass
         for old_id, value in retiring_keys(props):
             try:
                 client.delete_key(old_id)
             except KeyNotFoundError:
-                self._confirm_gone(old_id, props, f"delete API key {old_id}", secret=value)
+                self._confirm_gone(old_id, value, props, f"delete API key {old_id}")
             except refused:
                 pass
         delivery.remove_if_held(props)
