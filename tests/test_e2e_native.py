@@ -6,9 +6,11 @@ and two Venice accounts in one stack."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -251,6 +253,22 @@ def test_a_python_program_through_the_generated_sdk(
     project_factory: Factory, sdk_venv: Path, emulator: EmulatorThread, admin_key: str
 ) -> None:
     lifecycle(native_project(project_factory, "python", sdk_venv), emulator, admin_key)
+
+
+def test_the_python_sdks_config_module_reads_the_provider_settings(sdk_venv: Path) -> None:
+    """``venice.config`` (config/vars.py) imports and falls back to the
+    environment: generated with Go 1.26 before pulumi/pulumi#21835 was
+    backported, it imported ``from . import _utilities`` and failed."""
+    program = "import pulumi_venice_sdk as venice; print(venice.config.base_url)"
+    done = subprocess.run(
+        [str(sdk_venv / "bin" / "python"), "-c", program],
+        env={**os.environ, "VENICE_BASE_URL": "http://127.0.0.1:9/api/v1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "http://127.0.0.1:9/api/v1"
 
 
 def test_a_typescript_program_through_the_generated_sdk(

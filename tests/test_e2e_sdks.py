@@ -1,5 +1,5 @@
 """The SDKs checked in under sdk/: what schema.json generates with the real
-CLI's code generators (and the mends of pulumi_venice/plugin/sdks.py), each
+CLI's code generators (pulumi_venice/plugin/sdks.py), each
 building as it is. The TypeScript SDK is built with tsc by the native tests'
 fixture (tests/test_e2e_native.py), which run programs on all three."""
 

@@ -7,8 +7,8 @@ it, ``pulumi import`` works, and explicit providers hold other accounts.
 cache (as ``resource-venice-v<version>``), where every program, ``pulumi
 import`` and ``pulumi package gen-sdk venice`` find it; ``--path`` prints its
 directory (for ``plugins: providers: [{name: venice, path: ...}]``);
-``--gen-sdk LANGUAGE`` generates an SDK from its schema with the code
-generator's known mends applied (:func:`generate_sdk`). Either
+``--gen-sdk LANGUAGE`` generates an SDK from its schema (:func:`generate_sdk`,
+``pulumi package gen-sdk venice`` with the right host on PATH). Either
 way the plugin is made for the Python that runs the command: the folder holds
 one executable, ``pulumi-resource-venice``, a two-line shell script that runs
 this interpreter on :mod:`pulumi_venice.plugin.serve`. The engine runs it
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -115,22 +114,14 @@ def _pulumi(*args: str, hint: str = "") -> None:
 
 
 SDK_LANGUAGES: Final = ("nodejs", "python", "go")
-# The v3.192.0 Node.js code generator (the one the Go module proxy serves)
-# writes the imports of config/*.ts and types/*.ts relative to the SDK's root
-# (./utilities, ./types/input), which tsc cannot find ("config/vars.ts: Cannot
-# find module './utilities'"). Each is rewritten relative to its folder.
-_NODEJS_ROOT_IMPORTS: Final = (
-    (re.compile(r'from "\./utilities"'), 'from "../utilities"'),
-    (re.compile(r'from "\./types/'), 'from "./'),
-)
 
 
 def generate_sdk(language: str, out: Path, schema: Path | None = None) -> Path:
     """``pulumi package gen-sdk`` into ``out/LANGUAGE``, from the installed
-    plugin ``venice`` (or from the ``schema`` file), with the code generator's
-    known mends applied, so the SDK builds as it is (``tsc``, ``pip
-    install``, ``go build``). The language's host must be on PATH; the SDK's
-    folder."""
+    plugin ``venice`` (or from the ``schema`` file); it builds as it is
+    (``tsc``, ``pip install``, ``go build``) when the language's host, which
+    must be on PATH, generates imports right (scripts/ensure-pulumi's hosts
+    carry pulumi/pulumi#21835). The SDK's folder."""
     if language not in SDK_LANGUAGES:
         raise InstallError(f"no SDK for {language!r}: choose one of {', '.join(SDK_LANGUAGES)}")
     origin = str(schema) if schema is not None else PLUGIN_NAME
@@ -139,11 +130,4 @@ def generate_sdk(language: str, out: Path, schema: Path | None = None) -> Path:
         *("package", "gen-sdk", origin, "--language", language, "--out", str(out)),
         hint=hint,
     )
-    sdk = out / language
-    if language == "nodejs":
-        for source in sdk.glob("*/*.ts"):
-            text = source.read_text(encoding="utf-8")
-            for pattern, replacement in _NODEJS_ROOT_IMPORTS:
-                text = pattern.sub(replacement, text)
-            source.write_text(text, encoding="utf-8")
-    return sdk
+    return out / language

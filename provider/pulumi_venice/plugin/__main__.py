@@ -1,6 +1,6 @@
 """``python -m pulumi_venice.plugin``: install the native plugin ``venice``
 into Pulumi's plugin cache (``--install``), print its directory (``--path``),
-or generate an SDK from its schema, mended to build (``--gen-sdk LANGUAGE``)."""
+or generate an SDK from its schema (``--gen-sdk LANGUAGE``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=SDK_LANGUAGES,
         metavar="LANGUAGE",
         help=f"generate the SDK for LANGUAGE ({', '.join(SDK_LANGUAGES)}) into OUT/LANGUAGE "
-        "with `pulumi package gen-sdk`, mended so that it builds as it is",
+        "with `pulumi package gen-sdk`",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("sdk"), help="where --gen-sdk writes (default: sdk)"

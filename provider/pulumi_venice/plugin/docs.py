@@ -136,6 +136,10 @@ own virtualenv) with it.
 
 Where you want the plugin installed ahead of time (an image, an offline
 runner): `pulumi plugin install resource venice <version> --server {server}`.
+Or let the CLI generate the SDK into your project: `pulumi package add
+venice` (a Pulumi YAML or TypeScript project; the CLI and its language hosts
+must be of one release, see the
+[native plugin guide](guides/native-plugin.md)).
 `tests/test_e2e_release_site.py` runs these steps for TypeScript, YAML and Go
 with an empty `PULUMI_HOME`, the release served on 127.0.0.1 in place of the
 release site (`PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES`).

@@ -1,7 +1,7 @@
 """The SDKs checked in under ``sdk/``, generated from the checked-in
 ``schema.json`` by the real CLI's code generators (``scripts/gen-sdks`` runs
-``python -m pulumi_venice.plugin.sdks``), with the generators' known mends
-applied here, never by hand and never by the tests.
+``python -m pulumi_venice.plugin.sdks``), never edited by hand and never by
+the tests (scripts/ensure-pulumi's hosts carry the one upstream fix they need).
 
 - ``sdk/nodejs``: the TypeScript SDK (``npm install && npm run build``);
 - ``sdk/python``: the Python SDK (``pip install ./sdk/python``), the package
