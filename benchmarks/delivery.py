@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_venice.emulator import Limits, start_emulator
-from pulumi_venice.lifecycle import KeyLifecycle
+from pulumi_venice.keys.lifecycle import KeyLifecycle
 
 STORE = "import sys; open(sys.argv[1], 'w').write(sys.stdin.read())"
 READ = "import sys; print(open(sys.argv[1]).read())"

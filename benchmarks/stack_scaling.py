@@ -433,8 +433,8 @@ provider.configure(ConfigureRequest(Config({"venice:apiKey": "VENICE_ADMIN_KEY_x
     "venice:baseUrl": "http://127.0.0.1:9/api/v1"}, "venice")))
 provider.lifecycle.client()
 ours = time.perf_counter()
-import pulumi_venice.wallet
-pulumi_venice.wallet.wallet_account("0x" + "11" * 32)
+import pulumi_venice.settings.wallet
+pulumi_venice.settings.wallet.wallet_account("0x" + "11" * 32)
 web3 = time.perf_counter()
 print(server_ready - started, ours - server_ready, web3 - ours)
 """

@@ -27,10 +27,10 @@ from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi_venice import ApiKeyProvider, AuthenticationError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import StoredKey
-from pulumi_venice.models import Web3CreateApiKeyRequest
-from pulumi_venice.plugin import LAUNCHER, plugin_dir
-from pulumi_venice.times import CLOCK_OFFSET_ENV, parse_duration
-from pulumi_venice.wallet import sign_token
+from pulumi_venice.settings.times import CLOCK_OFFSET_ENV, parse_duration
+from pulumi_venice.settings.wallet import sign_token
+from pulumi_venice.tools.installer import LAUNCHER, plugin_dir
+from pulumi_venice.venice.models import Web3CreateApiKeyRequest
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "e2e-passphrase"

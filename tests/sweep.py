@@ -46,17 +46,17 @@ from pulumi.provider.experimental.provider import (
 )
 from pulumi.runtime.rpc import unwrap_rpc_secret
 
-import pulumi_venice.client as client_module
-import pulumi_venice.context as context_module
+import pulumi_venice.keys.context as context_module
+import pulumi_venice.venice.client as client_module
 from pulumi_venice import ApiKeyProvider, VeniceClient, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 from pulumi_venice.emulator.faults import FaultPlan
-from pulumi_venice.errors import PartialCreateError, VeniceError
-from pulumi_venice.models import CreateApiKeyRequest
 from pulumi_venice.plugin.native import SECRETS, InitFailedError, VeniceProvider
 from pulumi_venice.plugin.schema import API_KEY, WEB3_API_KEY
 from pulumi_venice.plugin.values import plain, wire
-from pulumi_venice.retry import RetryPolicy
+from pulumi_venice.venice.errors import PartialCreateError, VeniceError
+from pulumi_venice.venice.models import CreateApiKeyRequest
+from pulumi_venice.venice.retry import RetryPolicy
 
 from .harness import wallet_admin_key
 

@@ -17,9 +17,9 @@ from pulumi.dynamic import CheckFailure
 
 from pulumi_venice import ApiKeyProvider, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.inputs import SECRET_INPUTS, changed_fields, check_inputs
-from pulumi_venice.models import utf16_length
-from pulumi_venice.wallet import ENV_WALLET_PRIVATE_KEY
+from pulumi_venice.settings.inputs import SECRET_INPUTS, changed_fields, check_inputs
+from pulumi_venice.settings.wallet import ENV_WALLET_PRIVATE_KEY
+from pulumi_venice.venice.models import utf16_length
 
 PRIVATE_KEY = "0x" + "1f" * 32
 ADDRESS = Account.from_key(PRIVATE_KEY).address

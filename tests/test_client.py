@@ -18,8 +18,8 @@ from pulumi_venice import (
 )
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import AUTH_FAILED as AUTH
-from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
-from pulumi_venice.retry import NO_RETRIES, RetryPolicy
+from pulumi_venice.venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
+from pulumi_venice.venice.retry import NO_RETRIES, RetryPolicy
 
 
 def new_key(client: VeniceClient, **fields: object) -> str:

@@ -22,7 +22,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread, Limits, start_emulator
-from pulumi_venice.models import (
+from pulumi_venice.venice.models import (
     ConsumptionLimit,
     CreateApiKeyRequest,
     UpdateApiKeyRequest,

@@ -16,10 +16,10 @@ import boto3
 import pytest
 
 from pulumi_venice import VeniceClient
-from pulumi_venice.delivery import fingerprint, matches, stack_salt
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.lifecycle import KeyLifecycle
-from pulumi_venice.web3_lifecycle import Web3KeyLifecycle
+from pulumi_venice.keys.delivery import fingerprint, matches, stack_salt
+from pulumi_venice.keys.lifecycle import KeyLifecycle
+from pulumi_venice.keys.web3 import Web3KeyLifecycle
 
 from .harness import key_works, managed, wallet_admin_key
 
@@ -416,7 +416,7 @@ def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: KeyLifecyc
 def test_an_adopted_key_is_delivered_when_its_value_is_given(
     lifecycle: KeyLifecycle, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
 ) -> None:
-    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.venice.models import CreateApiKeyRequest
 
     existing = client.create_key(
         CreateApiKeyRequest(api_key_type="INFERENCE", description="made outside")
@@ -506,8 +506,8 @@ def test_a_refused_retirement_keeps_a_delivered_replacement(
     """Once the new value is in the sink, revoking the new key would leave the
     sink holding a dead key: a retirement Venice refuses keeps the new key,
     and the old one's delete revokes that at once (no grace)."""
-    from pulumi_venice.errors import ServerError
-    from pulumi_venice.models import UpdateApiKeyRequest
+    from pulumi_venice.venice.errors import ServerError
+    from pulumi_venice.venice.models import UpdateApiKeyRequest
 
     target = tmp_path / "venice.key"
     inputs = checked(

@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import UpdateApiKeyRequest
+from pulumi_venice.venice.models import UpdateApiKeyRequest
 
 from .harness import REPO, PulumiProject, managed
 
@@ -155,7 +155,7 @@ def test_wrong_admin_key_fails_clearly_without_showing_it(
 def test_an_existing_key_is_adopted_with_import_id(
     project_factory: Factory, emulator: EmulatorThread, client: VeniceClient
 ) -> None:
-    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.venice.models import CreateApiKeyRequest
 
     existing = client.create_key(
         CreateApiKeyRequest(api_key_type="INFERENCE", description="made by hand")

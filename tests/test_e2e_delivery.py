@@ -15,8 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from pulumi_venice.delivery import matches
 from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.keys.delivery import matches
 
 from .harness import REPO, PulumiProject, key_works, managed
 

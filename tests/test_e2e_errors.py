@@ -15,7 +15,7 @@ import pytest
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import CreateApiKeyRequest
+from pulumi_venice.venice.models import CreateApiKeyRequest
 
 from .harness import REPO, PulumiProject
 

@@ -20,9 +20,9 @@ import pytest
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.emulator.backend import StoredKey
-from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
 from pulumi_venice.plugin.schema import API_KEY
 from pulumi_venice.project import go_module
+from pulumi_venice.venice.models import ConsumptionLimit, CreateApiKeyRequest, UpdateApiKeyRequest
 
 from .harness import (
     REPO,

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import pytest
 from pulumi import automation as auto
 
-from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
+from pulumi_venice.keys.creation import MARKER_PREFIX
 
 from .harness import PASSPHRASE, REPO, Pipeline, key_works, managed, offline_env
 from .postgres import PostgresServer
@@ -304,7 +304,7 @@ def test_a_run_killed_midway_is_recovered_by_the_next(
     leftovers = {k.id for k in managed(emulator)} - in_state
     found = subprocess.run(
         [
-            *(sys.executable, "-m", "pulumi_venice.orphans"),
+            *(sys.executable, "-m", "pulumi_venice.tools.orphans"),
             *("--all-stacks", "--min-age", "0", "--delete"),
         ],
         input=export,

@@ -163,7 +163,7 @@ def test_pulumi_killed_midway_then_refresh_and_up_recover(
         [
             sys.executable,
             "-m",
-            "pulumi_venice.orphans",
+            "pulumi_venice.tools.orphans",
             "--all-stacks",
             "--min-age",
             "0",

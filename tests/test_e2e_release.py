@@ -59,9 +59,10 @@ def test_the_wheel_and_sdist_carry_the_version_and_what_users_need(
         entry_points = wheel.read(
             f"pulumi_venice-{__version__}.dist-info/entry_points.txt"
         ).decode()
-    for needed in ("py.typed", "pulumi-plugin.json", "args.py", "testing.py", "delivery.py"):
-        assert f"pulumi_venice/{needed}" in names, needed
-    assert "venice = pulumi_venice.testing" in entry_points  # the pytest plugin
+    needed = ("py.typed", "pulumi-plugin.json", "dynamic/args.py", "testing.py", "keys/delivery.py")
+    for name in needed:
+        assert f"pulumi_venice/{name}" in names, name
+    assert "venice = pulumi_venice.tools.testing" in entry_points  # the pytest plugin
     assert "venice-emulator = pulumi_venice.emulator.cli:main" in entry_points
     with tarfile.open(released["sdist"]) as sdist:
         members = {Path(m).name for m in sdist.getnames()}

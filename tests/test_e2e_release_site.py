@@ -23,7 +23,7 @@ import pytest
 from pulumi_venice._version import __version__
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.project import go_module, plugin_download_url
-from pulumi_venice.release import PLATFORMS, plugin_archive_name
+from pulumi_venice.tools.release import PLATFORMS, plugin_archive_name
 
 from .harness import REPO, PulumiProject, key_works
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from pulumi_venice import VeniceClient
-from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, Limits
+from pulumi_venice.keys.creation import MARKER_PREFIX
 
 from .harness import REPO, PulumiProject, managed
 

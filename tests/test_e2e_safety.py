@@ -19,8 +19,8 @@ import pytest
 from eth_account import Account
 
 from pulumi_venice import VeniceClient, orphans
-from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, start_emulator
+from pulumi_venice.keys.creation import MARKER_PREFIX
 
 from .harness import REPO, PulumiProject
 
@@ -107,7 +107,7 @@ def sweep(project: PulumiProject, stack: str, *args: str) -> subprocess.Complete
         "VENICE_BASE_URL": project.env["TEST_BASE_URL"],
     }
     return subprocess.run(
-        [sys.executable, "-m", "pulumi_venice.orphans", *args],
+        [sys.executable, "-m", "pulumi_venice.tools.orphans", *args],
         input=export,
         env=env,
         capture_output=True,

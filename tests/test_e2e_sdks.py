@@ -1,5 +1,5 @@
 """The SDKs checked in under sdk/: what schema.json generates with the real
-CLI's code generators (pulumi_venice/plugin/sdks.py), each
+CLI's code generators (pulumi_venice/tools/sdks.py), each
 building as it is. The TypeScript SDK is built with tsc by the native tests'
 fixture (tests/test_e2e_native.py), which run programs on all three."""
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_venice._version import __version__
-from pulumi_venice.plugin.sdks import SCHEMA, SDK, stale
 from pulumi_venice.project import plugin_download_url
+from pulumi_venice.tools.sdks import SCHEMA, SDK, stale
 
 from .harness import REPO, offline_env, run_checked
 

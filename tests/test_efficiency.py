@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from pulumi_venice import ApiKeyProvider, KeyNotFoundError, VeniceClient
-from pulumi_venice.client import shared_http
-from pulumi_venice.directory import KeyDirectory
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import ApiKeyRecord, UpdateApiKeyRequest
+from pulumi_venice.keys.directory import KeyDirectory
+from pulumi_venice.venice.client import shared_http
+from pulumi_venice.venice.models import ApiKeyRecord, UpdateApiKeyRequest
 
 
 def created_keys(provider: ApiKeyProvider, count: int) -> list[tuple[str, dict[str, Any]]]:
@@ -184,22 +184,25 @@ def loaded_by(modules: str, packages: tuple[str, ...]) -> list[str]:
 
 def test_importing_the_provider_does_not_import_eth_account() -> None:
     """eth-account costs most of a second to import: only Web3 keys pay for it."""
-    assert loaded_by("pulumi_venice, pulumi_venice.provider", ("eth_account", "eth_utils")) == []
+    assert (
+        loaded_by("pulumi_venice, pulumi_venice.dynamic.provider", ("eth_account", "eth_utils"))
+        == []
+    )
 
 
 def test_the_core_the_sweeper_and_the_emulator_do_not_load_the_pulumi_sdk() -> None:
     """The lifecycle core knows nothing of Pulumi's transports, and venice-orphans,
     the client and the emulator do not load the SDK to get a string."""
     modules = (
-        "pulumi_venice, pulumi_venice.lifecycle, pulumi_venice.web3_lifecycle, "
-        "pulumi_venice.orphans, pulumi_venice.emulator.cli"
+        "pulumi_venice, pulumi_venice.keys.lifecycle, pulumi_venice.keys.web3, "
+        "pulumi_venice.tools.orphans, pulumi_venice.emulator.cli"
     )
     assert loaded_by(modules, ("pulumi",)) == []
 
 
 def test_patch_answer_is_the_stored_key(client: VeniceClient) -> None:
     """update relies on the PATCH answer being the key as stored (no read-back)."""
-    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.venice.models import CreateApiKeyRequest
 
     created = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="x"))
     answer = client.update_key(UpdateApiKeyRequest(id=created.id, description="y"))

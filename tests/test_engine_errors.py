@@ -18,7 +18,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, status_pb2
 
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.plugin import plugin_dir
+from pulumi_venice.tools.installer import plugin_dir
 
 from .harness import served_plugin
 from .test_protocol import check, configure, dynamic_provider_server, from_struct, inputs

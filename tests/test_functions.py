@@ -10,8 +10,8 @@ import pytest
 import pulumi_venice as venice
 from pulumi_venice import AsyncVeniceClient, KeyNotFoundError, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
-from pulumi_venice.retry import RetryPolicy
+from pulumi_venice.venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
+from pulumi_venice.venice.retry import RetryPolicy
 
 
 def add_event(emulator: EmulatorThread, key_id: str, kind: str, model: str) -> None:
@@ -138,7 +138,7 @@ def test_output_forms_give_plain_objects_that_read_as_attributes(
     documented names, not a list of pairs; fields still read as attributes."""
     from pulumi.runtime.stack import massage
 
-    from pulumi_venice.functions import Result, as_result
+    from pulumi_venice.dynamic.functions import Result, as_result
 
     monkeypatch.setenv("VENICE_API_KEY", admin_key)
     monkeypatch.setenv("VENICE_BASE_URL", emulator.base_url)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_venice.inputs import UNKNOWN, changed_fields, check_inputs
+from pulumi_venice.settings.inputs import UNKNOWN, changed_fields, check_inputs
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
 
@@ -190,8 +190,8 @@ def test_keepers_given_as_numbers_or_booleans_count_as_their_text() -> None:
 def test_the_requests_carry_every_setting_venice_takes() -> None:
     """create_request and update_request take each field their wire model and
     the settings share, by name: a new Venice setting needs no mapper edit."""
-    from pulumi_venice.inputs import KeySettings
-    from pulumi_venice.records import create_request, update_request
+    from pulumi_venice.keys.records import create_request, update_request
+    from pulumi_venice.settings.inputs import KeySettings
 
     inputs, failures = check_inputs(
         {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from pulumi_venice.config import DEFAULT_BASE_URL, resolve_settings
-from pulumi_venice.errors import ConfigurationError, scrub
-from pulumi_venice.models import (
+from pulumi_venice.settings.config import DEFAULT_BASE_URL, resolve_settings
+from pulumi_venice.venice.errors import ConfigurationError, scrub
+from pulumi_venice.venice.models import (
     ApiKeyRecord,
     ConsumptionLimit,
     CreateApiKeyRequest,

@@ -23,10 +23,10 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_venice import VeniceClient
-from pulumi_venice.errors import KeyNotFoundError
 from pulumi_venice.plugin.native import VeniceProvider
 from pulumi_venice.plugin.schema import API_KEY, WEB3_API_KEY
 from pulumi_venice.plugin.values import plain_value
+from pulumi_venice.venice.errors import KeyNotFoundError
 
 URN = "urn:pulumi:dev::p::{type}::key"
 BASE = {"apiKeyType": "INFERENCE", "description": "native"}

@@ -24,8 +24,8 @@ from pulumi_venice import (
     Web3ApiKeyProvider,
 )
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.orphans import Managed, classify
-from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration
+from pulumi_venice.settings.times import CLOCK_OFFSET_ENV, now, parse_duration
+from pulumi_venice.tools.orphans import Managed, classify
 
 from .harness import checked, key_works, wallet_admin_key
 

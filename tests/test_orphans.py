@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from pulumi_venice import VeniceClient
-from pulumi_venice.creation import new_marker
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import CreateApiKeyRequest
-from pulumi_venice.orphans import Managed, classify
-from pulumi_venice.times import now
+from pulumi_venice.keys.creation import new_marker
+from pulumi_venice.settings.times import now
+from pulumi_venice.tools.orphans import Managed, classify
+from pulumi_venice.venice.models import CreateApiKeyRequest
 
 
 def export_of(*keys: tuple[str, str]) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def sweep(
         "VENICE_TEST_CLOCK_OFFSET": offset,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "pulumi_venice.orphans", *args],
+        [sys.executable, "-m", "pulumi_venice.tools.orphans", *args],
         input=json.dumps(export),
         env=env,
         capture_output=True,
@@ -146,7 +146,7 @@ def test_exports_of_several_stacks_protect_each_others_keys(
 
 def test_help_says_where_the_export_comes_from() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pulumi_venice.orphans", "--help"],
+        [sys.executable, "-m", "pulumi_venice.tools.orphans", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -172,7 +172,7 @@ def test_the_base_url_comes_from_the_export_and_the_key_from_the_environment(
 
     def run(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "pulumi_venice.orphans"],
+            [sys.executable, "-m", "pulumi_venice.tools.orphans"],
             input=json.dumps(export),
             env={**env, **extra},
             capture_output=True,

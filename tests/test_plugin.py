@@ -12,7 +12,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from pulumi_venice.plugin import LAUNCHER, InstallError, generate_sdk, plugin_dir
+from pulumi_venice.tools.installer import LAUNCHER, InstallError, generate_sdk, plugin_dir
 
 from .harness import served_plugin
 
@@ -66,8 +66,8 @@ def test_the_schemas_enums_are_the_wire_models_enumerations() -> None:
     of models.py: a new value there is a new value in every SDK."""
     from typing import get_args
 
-    from pulumi_venice.models import ENUMERATIONS
     from pulumi_venice.plugin.schema import schema
+    from pulumi_venice.venice.models import ENUMERATIONS
 
     types = schema()["types"]
     enums = {

@@ -24,8 +24,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.models import UpdateApiKeyRequest
-from pulumi_venice.times import parse_expiry
+from pulumi_venice.settings.times import parse_expiry
+from pulumi_venice.venice.models import UpdateApiKeyRequest
 
 pytestmark = pytest.mark.protocol
 
@@ -104,7 +104,7 @@ def test_serialized_provider_holds_no_secret(
     assert pickled == base64.b64decode(SERIALIZED)
     for value in (admin_key, secret, emulator.base_url):
         assert value.encode() not in pickled
-    assert b"pulumi_venice.provider" in pickled and b"ApiKeyProvider" in pickled
+    assert b"pulumi_venice.dynamic.provider" in pickled and b"ApiKeyProvider" in pickled
     assert len(pickled) < 200  # a reference to the class, not a copy of its code
 
 

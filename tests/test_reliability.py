@@ -17,9 +17,9 @@ from pulumi_venice import (
     ServerError,
     TransportError,
 )
-from pulumi_venice.creation import MARKER_PREFIX
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
-from pulumi_venice.retry import RetryPolicy
+from pulumi_venice.keys.creation import MARKER_PREFIX
+from pulumi_venice.venice.retry import RetryPolicy
 
 from .harness import managed
 

@@ -13,8 +13,8 @@ import pulumi
 import pytest
 
 from pulumi_venice import ApiKey, ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKeyArgs
-from pulumi_venice.inputs import KeySettings, Web3KeySettings
-from pulumi_venice.resources import resource_props, secret_options
+from pulumi_venice.dynamic.resources import resource_props, secret_options
+from pulumi_venice.settings.inputs import KeySettings, Web3KeySettings
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -140,10 +140,11 @@ def test_a_misspelled_input_names_the_likely_one() -> None:
 
 
 def test_the_args_module_is_generated_from_the_settings_models() -> None:
-    """args.py is what ``python -m pulumi_venice.codegen`` writes from the
+    """args.py is what ``python -m pulumi_venice.tools.codegen`` writes from the
     settings models: a setting added there is an argument, typed and documented,
     once that command is run (and this test fails until it is)."""
-    from pulumi_venice import args, codegen
+    from pulumi_venice.dynamic import args
+    from pulumi_venice.tools import codegen
 
     assert Path(args.__file__).read_text(encoding="utf-8") == codegen.render()
     assert codegen.main(["--check"]) == 0
@@ -157,7 +158,7 @@ def test_every_optional_argument_is_a_keyword() -> None:
 
 def test_the_reference_docs_are_rendered_from_the_schema() -> None:
     """docs/ is what the codegen renders from the plugin's schema, page for page."""
-    from pulumi_venice.plugin.docs import render_docs
+    from pulumi_venice.tools.docs import render_docs
 
     docs = Path(__file__).resolve().parents[1] / "docs"
     pages = render_docs()

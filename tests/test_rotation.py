@@ -13,10 +13,10 @@ from pytest_mock import MockerFixture
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.errors import ServerError
-from pulumi_venice.inputs import UNKNOWN, check_inputs
-from pulumi_venice.models import UpdateApiKeyRequest
-from pulumi_venice.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
+from pulumi_venice.settings.inputs import UNKNOWN, check_inputs
+from pulumi_venice.settings.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
+from pulumi_venice.venice.errors import ServerError
+from pulumi_venice.venice.models import UpdateApiKeyRequest
 
 from .harness import key_works
 
@@ -333,7 +333,7 @@ def test_an_unknown_policy_at_preview_does_not_break_diff(provider: ApiKeyProvid
 def test_an_imported_key_gets_its_expiry_from_expires_after(
     provider: ApiKeyProvider, client: VeniceClient, emulator: EmulatorThread
 ) -> None:
-    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.venice.models import CreateApiKeyRequest
 
     existing = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="old"))
     emulator.server.journal.clear()
@@ -358,8 +358,8 @@ def test_an_update_keeps_the_expiry_set_at_creation(provider: ApiKeyProvider) ->
 def test_importing_a_key_older_than_expires_after_is_refused_plainly(
     provider: ApiKeyProvider, client: VeniceClient, jump: Jump
 ) -> None:
-    from pulumi_venice.errors import ImportKeyError
-    from pulumi_venice.models import CreateApiKeyRequest
+    from pulumi_venice.venice.errors import ImportKeyError
+    from pulumi_venice.venice.models import CreateApiKeyRequest
 
     existing = client.create_key(CreateApiKeyRequest(api_key_type="INFERENCE", description="old"))
     jump("40d")

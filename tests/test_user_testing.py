@@ -17,7 +17,7 @@ EXAMPLE = REPO / "examples" / "unit-testing"
 
 def test_the_plugin_is_registered_with_pytest() -> None:
     plugins = {e.name: e.value for e in importlib.metadata.entry_points(group="pytest11")}
-    assert plugins.get("venice") == "pulumi_venice.testing"
+    assert plugins.get("venice") == "pulumi_venice.tools.testing"
 
 
 def test_the_unit_testing_example_passes_as_a_user_runs_it() -> None:

@@ -22,8 +22,8 @@ from pulumi_venice import (
     Web3ApiKeyProvider,
 )
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.inputs import check_web3_inputs
-from pulumi_venice.models import UpdateApiKeyRequest
+from pulumi_venice.settings.inputs import check_web3_inputs
+from pulumi_venice.venice.models import UpdateApiKeyRequest
 
 
 def new_wallet() -> tuple[str, str]:
@@ -303,7 +303,7 @@ def test_a_wallet_key_rotates_with_grace_like_an_ordinary_one(
     wallet_emulator: EmulatorThread,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pulumi_venice.times import CLOCK_OFFSET_ENV
+    from pulumi_venice.settings.times import CLOCK_OFFSET_ENV
 
     policy = {"rotate_after": "30d", "retire_grace": "1d", "expires_after": "90d"}
     first = web3_provider.create(checked(web3_provider, **policy))

@@ -43,7 +43,7 @@ from tenants import RESOURCE_PREFIX as TENANT_PREFIX
 from tenants import Tenant, TenantsFileError, load_tenants, resource_name
 
 import pulumi_venice as venice
-from pulumi_venice.errors import mask_secrets
+from pulumi_venice.venice.errors import mask_secrets
 
 PROJECT = "venice-tenants"
 # What a step did to a tenant's key, by the engine's operation.

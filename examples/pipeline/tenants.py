@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pulumi_venice.inputs import check_inputs
-from pulumi_venice.models import ApiKeyType, LimitPeriod, ModelPrivacy
+from pulumi_venice.settings.inputs import check_inputs
+from pulumi_venice.venice.models import ApiKeyType, LimitPeriod, ModelPrivacy
 
 # A tenant's name becomes a resource name and a file name: keep it plain.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"

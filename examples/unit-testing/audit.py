@@ -7,8 +7,8 @@ keys that could spend without a cap. Reads the provider's environment
 
 from __future__ import annotations
 
-from pulumi_venice.config import resolve_settings
-from pulumi_venice.context import settings_client
+from pulumi_venice.keys.context import settings_client
+from pulumi_venice.settings.config import resolve_settings
 
 
 def uncapped() -> list[str]:

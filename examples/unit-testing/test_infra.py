@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_venice.models import ConsumptionLimit, CreateApiKeyRequest
+from pulumi_venice.venice.models import ConsumptionLimit, CreateApiKeyRequest
 
 
 class VeniceMocks(pulumi.runtime.Mocks):

@@ -14,9 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Any, Final
 
 from ._version import __version__
-from .client import AsyncVeniceClient, VeniceClient
-from .config import ProviderSettings, resolve_settings
-from .errors import (
+from .settings.config import ProviderSettings, resolve_settings
+from .venice.client import AsyncVeniceClient, VeniceClient
+from .venice.errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
@@ -30,34 +30,34 @@ from .errors import (
     VeniceApiError,
     VeniceError,
 )
-from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
+from .venice.models import ApiKeyRecord, RateLimitLogEntry, RateLimits
 
 # What needs the Pulumi SDK (resources, providers, data functions) is imported
 # on first use, so that the client, the emulator and venice-orphans do not
 # load it.
 _PULUMI_FACING: Final = {
-    "GetApiKeysResult": "functions",
-    "GetRateLimitLogsResult": "functions",
-    "get_api_key": "functions",
-    "get_api_key_output": "functions",
-    "get_api_keys": "functions",
-    "get_api_keys_output": "functions",
-    "get_rate_limit_logs": "functions",
-    "get_rate_limit_logs_output": "functions",
-    "get_rate_limits": "functions",
-    "get_rate_limits_output": "functions",
-    "ApiKeyProvider": "provider",
-    "Web3ApiKeyProvider": "web3_provider",
-    "ApiKey": "resources",
-    "ApiKeyArgs": "args",
-    "ConsumptionLimitArgs": "args",
-    "Web3ApiKey": "resources",
-    "Web3ApiKeyArgs": "args",
+    "GetApiKeysResult": "dynamic.functions",
+    "GetRateLimitLogsResult": "dynamic.functions",
+    "get_api_key": "dynamic.functions",
+    "get_api_key_output": "dynamic.functions",
+    "get_api_keys": "dynamic.functions",
+    "get_api_keys_output": "dynamic.functions",
+    "get_rate_limit_logs": "dynamic.functions",
+    "get_rate_limit_logs_output": "dynamic.functions",
+    "get_rate_limits": "dynamic.functions",
+    "get_rate_limits_output": "dynamic.functions",
+    "ApiKeyProvider": "dynamic.provider",
+    "Web3ApiKeyProvider": "dynamic.web3_provider",
+    "ApiKey": "dynamic.resources",
+    "ApiKeyArgs": "dynamic.args",
+    "ConsumptionLimitArgs": "dynamic.args",
+    "Web3ApiKey": "dynamic.resources",
+    "Web3ApiKeyArgs": "dynamic.args",
 }
 
 if TYPE_CHECKING:
-    from .args import ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKeyArgs
-    from .functions import (
+    from .dynamic.args import ApiKeyArgs, ConsumptionLimitArgs, Web3ApiKeyArgs
+    from .dynamic.functions import (
         GetApiKeysResult,
         GetRateLimitLogsResult,
         get_api_key,
@@ -69,9 +69,9 @@ if TYPE_CHECKING:
         get_rate_limits,
         get_rate_limits_output,
     )
-    from .provider import ApiKeyProvider
-    from .resources import ApiKey, Web3ApiKey
-    from .web3_provider import Web3ApiKeyProvider
+    from .dynamic.provider import ApiKeyProvider
+    from .dynamic.resources import ApiKey, Web3ApiKey
+    from .dynamic.web3_provider import Web3ApiKeyProvider
 
 
 def __getattr__(name: str) -> Any:

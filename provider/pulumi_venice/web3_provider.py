@@ -1,17 +1,7 @@
-"""The dynamic provider of ``Web3ApiKey``: the same translation as
-:mod:`pulumi_venice.provider`, onto :class:`~pulumi_venice.web3_lifecycle.Web3KeyLifecycle`.
+"""Shim: stacks saved before 0.3.0 name the pickled dynamic provider by this
+module (``pulumi_venice.web3_provider.Web3ApiKeyProvider``); it lives in
+:mod:`pulumi_venice.dynamic.web3_provider`."""
 
-Existing stacks name this class by module in their state
-(``pulumi_venice.web3_provider.Web3ApiKeyProvider``): it stays here.
-"""
+from .dynamic.web3_provider import Web3ApiKeyProvider
 
-from __future__ import annotations
-
-from .provider import ApiKeyProvider
-from .web3_lifecycle import Web3KeyLifecycle
-
-
-class Web3ApiKeyProvider(ApiKeyProvider):
-    """Manages Venice API keys created by a wallet (``/api_keys/generate_web3_key``)."""
-
-    lifecycle_type = Web3KeyLifecycle
+__all__ = ["Web3ApiKeyProvider"]

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..models import (
+from ..settings.times import format_expiry
+from ..venice.models import (
     ApiTier,
     Balances,
     ModelRateLimit,
@@ -18,7 +19,6 @@ from ..models import (
     RateLimits,
     RateLimitType,
 )
-from ..times import format_expiry
 from .inference import (
     AUTHENTICATION_FAILED,
     CATALOGUE,

@@ -5,7 +5,7 @@ of :mod:`.accounting`.
 
 Plain Python objects behind one lock, so the rules can be tested without a
 server and the HTTP layer stays thin. Answers are the wire models of
-:mod:`pulumi_venice.models` (the ones the client parses); refusals are
+:mod:`pulumi_venice.venice.models` (the ones the client parses); refusals are
 :class:`ApiError` with Venice's status and error body. Where Venice's
 behaviour is undocumented the choice is marked ``guess`` and is what a careful
 user would expect.
@@ -22,7 +22,8 @@ import uuid
 from collections import deque
 from typing import Any
 
-from ..models import (
+from ..settings.times import format_expiry, parse_expiry
+from ..venice.models import (
     ApiKeyRecord,
     ConsumptionLimit,
     CreateApiKeyRequest,
@@ -30,7 +31,6 @@ from ..models import (
     UpdateApiKeyRequest,
     Web3CreateApiKeyRequest,
 )
-from ..times import format_expiry, parse_expiry
 from .accounting import InferenceRules
 from .store import (
     AUTH_FAILED,

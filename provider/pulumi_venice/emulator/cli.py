@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from ..times import parse_duration
+from ..settings.times import parse_duration
 from .backend import Backend, Limits
 from .faults import FailRule, FaultInjector, FaultPlan
 from .server import EmulatorServer

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Final, cast, get_args
 from urllib.parse import parse_qs
 
-from ..models import RateLimitType
-from ..times import format_expiry, parse_duration
+from ..settings.times import format_expiry, parse_duration
+from ..venice.models import RateLimitType
 from .backend import DEFAULT_ACCOUNT, ApiError, Backend
 from .faults import FaultInjector, FaultPlan
 from .inference import Currency

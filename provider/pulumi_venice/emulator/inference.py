@@ -37,7 +37,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import LimitPeriod, ModelPrivacy, RateLimitType
+from ..venice.models import LimitPeriod, ModelPrivacy, RateLimitType
 
 Currency = Literal["usd", "diem"]
 Privacy = Literal["private", "anonymized"]

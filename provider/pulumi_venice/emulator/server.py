@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from ..models import RateLimitLogResponse
+from ..venice.models import RateLimitLogResponse
 from .backend import ApiError, Backend
 from .control import Answer, ControlCall, control, json_body
 from .faults import ERROR_TEXTS, FaultInjector

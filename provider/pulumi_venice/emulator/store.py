@@ -22,7 +22,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from ..models import (
+from ..settings.times import format_expiry, parse_expiry, utc_now
+from ..venice.models import (
     ApiKeyRecord,
     ApiKeyType,
     ConsumptionLimit,
@@ -36,7 +37,6 @@ from ..models import (
     TrailingUsage,
     Usage,
 )
-from ..times import format_expiry, parse_expiry, utc_now
 from .inference import (
     Currency,
     RateLimiter,

@@ -1,5 +1,5 @@
 """The native provider ``venice``: Pulumi's provider protocol translated onto
-the same lifecycle core as the dynamic provider (:mod:`pulumi_venice.lifecycle`).
+the same lifecycle core as the dynamic provider (:mod:`pulumi_venice.keys.lifecycle`).
 
 It only translates: wire values (camelCase ``PropertyValue`` maps) to plain
 snake_case values and back (:mod:`.values`), the provider's configuration to
@@ -52,14 +52,14 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..client import VeniceClient
-from ..config import CONFIG_KEYS, resolve_settings, unknown_settings
-from ..context import ProviderContext
-from ..delivery import stack_salt
-from ..errors import ConfigurationError, PartialCreateError, VeniceError
-from ..inputs import SECRET_INPUTS, SECRET_OUTPUTS, UNKNOWN, engine_failures
-from ..lifecycle import Diff, KeyLifecycle
-from ..web3_lifecycle import Web3KeyLifecycle
+from ..keys.context import ProviderContext
+from ..keys.delivery import stack_salt
+from ..keys.lifecycle import Diff, KeyLifecycle
+from ..keys.web3 import Web3KeyLifecycle
+from ..settings.config import CONFIG_KEYS, resolve_settings, unknown_settings
+from ..settings.inputs import SECRET_INPUTS, SECRET_OUTPUTS, UNKNOWN, engine_failures
+from ..venice.client import VeniceClient
+from ..venice.errors import ConfigurationError, PartialCreateError, VeniceError
 from .schema import (
     API_KEY,
     GET_API_KEY,

@@ -3,9 +3,9 @@ functions and configuration, each property described (these descriptions are
 the API docs of every generated SDK).
 
 The resources' properties are derived from the settings models
-(:mod:`pulumi_venice.inputs`: which fields exist, which replace, which are
+(:mod:`pulumi_venice.settings.inputs`: which fields exist, which replace, which are
 secret), so the schema cannot drift from what the lifecycle core checks; the
-functions' results from the wire models (:mod:`pulumi_venice.models`).
+functions' results from the wire models (:mod:`pulumi_venice.venice.models`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any, Final, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from .._version import __version__
-from ..delivery import DeliverySettings
-from ..inputs import (
+from ..keys.delivery import DeliverySettings
+from ..project import go_import_path, home, plugin_download_url
+from ..settings.inputs import (
     LIST_OUTPUTS,
     OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
@@ -35,8 +36,7 @@ from ..inputs import (
     fields_with,
     secret_fields,
 )
-from ..models import ENUMERATIONS, ApiKeyRecord, RateLimitLogEntry, RateLimits
-from ..project import go_import_path, home, plugin_download_url
+from ..venice.models import ENUMERATIONS, ApiKeyRecord, RateLimitLogEntry, RateLimits
 from .values import camel
 
 PACKAGE: Final = "venice"

@@ -9,7 +9,7 @@ mends:
   raises as ``Unexpected <class '...'>: <message>``; our errors leave as our
   sentence alone, and a create that made a key and then failed hands the
   engine that key (an initialization error, see
-  :mod:`pulumi_venice.engine_errors`);
+  :mod:`pulumi_venice.dynamic.engine_errors`);
 - :class:`VeniceServicer`: the SDK's ``DiffConfig`` puts the provider's
   ``changes`` (a bool) where the protocol wants an enum, so that a changed
   configuration (a new ``venice:apiKey``) read as "no change" and the engine
@@ -33,8 +33,8 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from .._version import __version__
-from ..engine_errors import ERROR_CODE, init_failed_status
-from ..errors import VeniceError
+from ..dynamic.engine_errors import ERROR_CODE, init_failed_status
+from ..venice.errors import VeniceError
 from .native import InitFailedError, VeniceProvider
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]

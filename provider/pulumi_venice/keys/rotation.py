@@ -7,7 +7,7 @@ A key is replaced (the new key first, then the old one retired) when:
 - it has already expired: Venice has deleted it, so a new one is made (a
   refresh would drop it from state first; ``up`` alone replaces it).
 
-Durations and the clock are :mod:`pulumi_venice.times`.
+Durations and the clock are :mod:`pulumi_venice.settings.times`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .times import instant_or_none as _instant
-from .times import parse_duration
+from ..settings.times import instant_or_none as _instant
+from ..settings.times import parse_duration
 
 
 def expected_expiry(olds: Mapping[str, Any], news: Mapping[str, Any]) -> datetime | None:

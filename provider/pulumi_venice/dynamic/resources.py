@@ -17,9 +17,9 @@ from typing import Any, Generic, Self, TypeVar
 import pulumi
 import pulumi.dynamic
 
-from .args import ApiKeyArgs, ConsumptionLimitArgs, KeyOutputs, Web3ApiKeyArgs, Web3KeyOutputs
-from .config import unknown_settings
-from .inputs import (
+from ..keys.lifecycle import NULL_CREDENTIAL
+from ..settings.config import unknown_settings
+from ..settings.inputs import (
     IDENTITY_KEY,
     OUTPUT_ONLY_FIELDS,
     REPLACE_FIELDS,
@@ -28,9 +28,9 @@ from .inputs import (
     STACK_KEY,
     UPDATE_FIELDS,
 )
-from .lifecycle import NULL_CREDENTIAL
+from ..settings.times import format_expiry
+from .args import ApiKeyArgs, ConsumptionLimitArgs, KeyOutputs, Web3ApiKeyArgs, Web3KeyOutputs
 from .provider import ApiKeyProvider
-from .times import format_expiry
 from .web3_provider import Web3ApiKeyProvider
 
 

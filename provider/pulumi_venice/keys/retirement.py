@@ -37,10 +37,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from . import times
-from .client import VeniceClient
-from .errors import KeyNotFoundError, VeniceApiError, VeniceError
-from .models import (
+from ..settings import times
+from ..settings.times import format_expiry, parse_expiry
+from ..venice.client import VeniceClient
+from ..venice.errors import KeyNotFoundError, VeniceApiError, VeniceError
+from ..venice.models import (
     MAX_DESCRIPTION_LENGTH,
     ApiKeyRecord,
     CreatedApiKey,
@@ -48,7 +49,6 @@ from .models import (
     utf16_length,
 )
 from .revocation import TakeBack
-from .times import format_expiry, parse_expiry
 
 # The end of a retiring key's description at Venice: how a later process (a
 # retried delete) knows that the key is retiring, and how a person looking at

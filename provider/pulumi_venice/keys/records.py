@@ -8,8 +8,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
-from . import rotation
-from .inputs import (
+from ..settings.inputs import (
     OUTPUT_ONLY_FIELDS,
     BaseKeySettings,
     KeySettings,
@@ -18,8 +17,9 @@ from .inputs import (
     fields_with,
     same_expiry,
 )
-from .models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
-from .times import format_expiry
+from ..settings.times import format_expiry
+from ..venice.models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
+from . import rotation
 
 # Where Venice's record names a setting otherwise.
 _RECORD_NAMES: Final = {"consumption_limit": "consumption_limits"}

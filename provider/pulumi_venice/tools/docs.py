@@ -1,7 +1,7 @@
 """The reference docs (``docs/``), rendered from the plugin's schema, which is
 rendered from the settings models: one page per resource and per function,
 the installation and every provider setting, the types, and the index.
-``python -m pulumi_venice.codegen`` writes them; a test fails while they are
+``python -m pulumi_venice.tools.codegen`` writes them; a test fails while they are
 stale. The pages written by hand (``_index.md``, ``guides/``) sit beside them."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ..plugin.schema import schema
 from ..project import go_module, plugin_download_url
-from .schema import schema
 
 # Each page: its file, and the schema's resource it documents (None: others).
 RESOURCE_PAGES: Final = {
@@ -235,7 +235,7 @@ def _landing(package: Mapping[str, Any]) -> str:
             "and every provider setting with its environment variable",
             "- Guides: [the guides' index](guides/README.md)",
             "- Reference, generated from the provider's schema (version "
-            f"{package['version']}) by `python -m pulumi_venice.codegen` (do not edit):",
+            f"{package['version']}) by `python -m pulumi_venice.tools.codegen` (do not edit):",
             "  - [ApiKey](api-key.md): a key made with the account's ADMIN key",
             "  - [Web3ApiKey](web3-api-key.md): a key made by a wallet's signature",
             *functions,

@@ -1,8 +1,8 @@
 """The lifecycle of a key created by a wallet's signature (``Web3ApiKey``).
 
 What differs from an ordinary key is how it is minted and which key manages
-it afterwards (:class:`WalletKeys`, a :class:`~pulumi_venice.kinds.KeyKind`);
-everything else is :class:`~pulumi_venice.lifecycle.KeyLifecycle`.
+it afterwards (:class:`WalletKeys`, a :class:`~pulumi_venice.keys.kinds.KeyKind`);
+everything else is :class:`~pulumi_venice.keys.lifecycle.KeyLifecycle`.
 
 Minting: at create time (never earlier: tokens live about 15 minutes), fetch
 a token from Venice, sign it with the wallet (EIP-191 personal_sign) and post
@@ -27,28 +27,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .client import VeniceClient
-from .context import ProviderContext
-from .creation import create_exactly_once
-from .errors import (
-    ConfigurationError,
-    InputError,
-    InvalidRequestError,
-    ServerError,
-    TransportError,
-)
-from .inputs import (
+from ..settings.inputs import (
     WEB3_REPLACE_FIELDS,
     BaseKeySettings,
     Web3KeySettings,
     web3_inputs,
     web3_settings,
 )
+from ..settings.wallet import sign_token
+from ..venice.client import VeniceClient
+from ..venice.errors import (
+    ConfigurationError,
+    InputError,
+    InvalidRequestError,
+    ServerError,
+    TransportError,
+)
+from ..venice.models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
+from .context import ProviderContext
+from .creation import create_exactly_once
 from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, Failures, Minted, credential_name, invalid
 from .lifecycle import KeyLifecycle
-from .models import CreateApiKeyRequest, CreatedApiKey, Web3CreateApiKeyRequest
 from .records import create_request, text_value
-from .wallet import sign_token
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -60,7 +60,7 @@ _RETRY_ONCE_ON: Final = ("JWT has expired", "Could not verify wallet signature")
 
 class WalletKeys:
     """Keys created by a wallet (``/api_keys/generate_web3_key``): a
-    :class:`~pulumi_venice.kinds.KeyKind`."""
+    :class:`~pulumi_venice.keys.kinds.KeyKind`."""
 
     replace_fields: tuple[str, ...] = WEB3_REPLACE_FIELDS
     needs_admin_to_create = False  # the wallet's signature makes the key

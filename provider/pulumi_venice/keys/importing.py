@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import times
-from .client import VeniceClient
-from .errors import ImportKeyError, KeyNotFoundError
-from .inputs import UPDATE_FIELDS, KeySettings, changed_fields
+from ..settings import times
+from ..settings.inputs import UPDATE_FIELDS, KeySettings, changed_fields
+from ..settings.times import parse_expiry
+from ..venice.client import VeniceClient
+from ..venice.errors import ImportKeyError, KeyNotFoundError
 from .records import inputs_from, kept_expiry, outputs_from, update_request
-from .times import parse_expiry
 
 
 def adopt(settings: KeySettings, client: VeniceClient) -> tuple[str, dict[str, Any]]:

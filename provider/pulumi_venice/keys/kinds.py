@@ -1,9 +1,9 @@
 """What differs between kinds of Venice keys, as one object per kind that the
-lifecycle (:class:`~pulumi_venice.lifecycle.KeyLifecycle`) is composed with:
+lifecycle (:class:`~pulumi_venice.keys.lifecycle.KeyLifecycle`) is composed with:
 the key's settings, how a key is minted, and which key manages it afterwards.
 
 :class:`AdminKeys` are ordinary keys, made and managed with an admin key;
-:class:`~pulumi_venice.web3_lifecycle.WalletKeys` are made by a wallet's
+:class:`~pulumi_venice.keys.web3.WalletKeys` are made by a wallet's
 signature.
 """
 
@@ -12,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
-from .client import VeniceClient
+from ..settings.inputs import (
+    CREDENTIAL_FIELDS,
+    REPLACE_FIELDS,
+    BaseKeySettings,
+    KeySettings,
+    check_inputs,
+)
+from ..venice.client import VeniceClient
+from ..venice.errors import InputError
+from ..venice.models import CreatedApiKey
 from .context import ProviderContext
 from .creation import create_exactly_once
-from .errors import InputError
-from .inputs import CREDENTIAL_FIELDS, REPLACE_FIELDS, BaseKeySettings, KeySettings, check_inputs
-from .models import CreatedApiKey
 from .records import create_request, text_value
 
 CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key

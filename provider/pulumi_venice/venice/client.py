@@ -1,7 +1,7 @@
 """A small, typed HTTP client for Venice's ``/api_keys`` endpoints.
 
 Each method makes one request, parses the answer with the wire models, and
-turns every failure into one of the errors of :mod:`pulumi_venice.errors`,
+turns every failure into one of the errors of :mod:`pulumi_venice.venice.errors`,
 whose message names the operation, the key and the cause. It never logs, and
 never puts a secret in a message: the bearer key lives only in the request
 header, and Venice's error text is scrubbed before it is quoted.
@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from ._version import __version__
+from .._version import __version__
 from .errors import (
     NotConnectedError,
     ServerError,

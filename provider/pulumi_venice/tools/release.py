@@ -1,5 +1,5 @@
 """A release: everything a user installs, of one version, written to ``dist/``
-(``scripts/release`` runs ``python -m pulumi_venice.release``).
+(``scripts/release`` runs ``python -m pulumi_venice.tools.release``).
 
 - ``pulumi_venice-<V>-py3-none-any.whl`` and ``pulumi_venice-<V>.tar.gz``: the
   package (``python -m build``);
@@ -35,9 +35,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from ._version import __version__
+from .._version import __version__
 from .codegen import REPOSITORY
-from .plugin import PLUGIN_NAME
+from .installer import PLUGIN_NAME
 
 PLATFORMS: Final = tuple((os, arch) for os in ("linux", "darwin") for arch in ("amd64", "arm64"))
 PLUGIN_PROJECT: Final = """\
@@ -51,7 +51,7 @@ runtime:
     virtualenv: venv
 """
 PLUGIN_MAIN: Final = """\
-from pulumi_venice.plugin.serve import serve
+from ..plugin.serve import serve
 
 serve()
 """

@@ -9,7 +9,7 @@ and errors. No result ever holds a secret: Venice returns a key's value only
 when the key is created; here a key shows its ``last6_chars``.
 
 Results are the client's pydantic models (snake_case attributes):
-:class:`~pulumi_venice.models.ApiKeyRecord`, :class:`RateLimits`,
+:class:`~pulumi_venice.venice.models.ApiKeyRecord`, :class:`RateLimits`,
 :class:`RateLimitLogEntry`.
 """
 
@@ -23,11 +23,11 @@ from typing import Any, TypeVar, cast
 import pulumi
 from pydantic import BaseModel
 
-from .client import VeniceClient
-from .config import CONFIG_KEYS, resolve_settings
-from .context import ADMIN_KEY_REFUSED, settings_client
-from .errors import VeniceError
-from .models import ApiKeyRecord, RateLimitLogEntry, RateLimits
+from ..keys.context import ADMIN_KEY_REFUSED, settings_client
+from ..settings.config import CONFIG_KEYS, resolve_settings
+from ..venice.client import VeniceClient
+from ..venice.errors import VeniceError
+from ..venice.models import ApiKeyRecord, RateLimitLogEntry, RateLimits
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,17 @@ This is the one core every front door sits on (the dynamic providers of
 provider.py and web3_provider.py today; a native provider plugin next). It
 knows nothing of Pulumi's transports: it takes and returns plain values.
 A front door unwraps secrets once where a call enters, gives a value not yet
-known at preview as :data:`~pulumi_venice.inputs.UNKNOWN`, and marks the
-outputs named in :data:`~pulumi_venice.inputs.SECRET_OUTPUTS` secret on the way out.
+known at preview as :data:`~pulumi_venice.settings.inputs.UNKNOWN`, and marks the
+outputs named in :data:`~pulumi_venice.settings.inputs.SECRET_OUTPUTS` secret on the way out.
 
 :class:`KeyLifecycle` makes ordinary keys with an admin key; what differs for
-other kinds (a wallet's key: :mod:`pulumi_venice.web3_lifecycle`) is how a key
+other kinds (a wallet's key: :mod:`pulumi_venice.keys.web3`) is how a key
 is minted and which key manages it afterwards. One instance serves a provider
 process, called from several threads. What it is made of, each its own
-module: the process's settings and clients (:mod:`~pulumi_venice.context`),
-the wire mapping (:mod:`~pulumi_venice.records`), making a key exactly once
-(:mod:`~pulumi_venice.creation`), adopting one (:mod:`~pulumi_venice.importing`)
-and retiring a replaced one (:mod:`~pulumi_venice.retirement`).
+module: the process's settings and clients (:mod:`~pulumi_venice.keys.context`),
+the wire mapping (:mod:`~pulumi_venice.keys.records`), making a key exactly once
+(:mod:`~pulumi_venice.keys.creation`), adopting one (:mod:`~pulumi_venice.keys.importing`)
+and retiring a replaced one (:mod:`~pulumi_venice.keys.retirement`).
 
 No message raised here contains a secret.
 """
@@ -26,33 +26,34 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
-from . import delivery, rotation, times
-from .client import VeniceClient
-from .config import (
+from ..settings import times
+from ..settings.config import (
     CONFIG_BASE_URL,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
     MISSING_API_KEY_MESSAGE,
 )
-from .context import ProviderContext
-from .creation import KeptKeyError, finish_create
-from .errors import (
-    AuthenticationError,
-    KeyNotFoundError,
-    NotConnectedError,
-    PartialCreateError,
-    VeniceApiError,
-)
-from .importing import adopt
-from .inputs import (
+from ..settings.inputs import (
     POLICY_FIELDS,
     BaseKeySettings,
     KeySettings,
     changed_fields,
     contains_unknown,
 )
+from ..venice.client import VeniceClient
+from ..venice.errors import (
+    AuthenticationError,
+    KeyNotFoundError,
+    NotConnectedError,
+    PartialCreateError,
+    VeniceApiError,
+)
+from ..venice.models import ApiKeyRecord, CreatedApiKey
+from . import delivery, rotation
+from .context import ProviderContext
+from .creation import KeptKeyError, finish_create
+from .importing import adopt
 from .kinds import CREDENTIAL, AdminKeys, Failures, KeyKind
-from .models import ApiKeyRecord, CreatedApiKey
 from .records import (
     inputs_from,
     kept_expiry,
@@ -139,7 +140,7 @@ def explained(method: Callable[P, R]) -> Callable[P, R]:
 
 class KeyLifecycle:
     """The lifecycle of one kind of Venice key (ordinary keys unless another
-    :class:`~pulumi_venice.kinds.KeyKind` is given), on one provider context."""
+    :class:`~pulumi_venice.keys.kinds.KeyKind` is given), on one provider context."""
 
     def __init__(self, context: ProviderContext | None = None, kind: KeyKind | None = None) -> None:
         self.context = context or ProviderContext()
@@ -169,7 +170,7 @@ class KeyLifecycle:
         identity: str | None = None,
     ) -> Diff:
         """What changes; ``identity`` (the resource's URN) ties a replacement
-        to the create that makes it (see :mod:`pulumi_venice.retirement`)."""
+        to the create that makes it (see :mod:`pulumi_venice.keys.retirement`)."""
         changed, replaces = changed_fields(olds, news, self.kind.replace_fields)
         known = {k: v for k, v in news.items() if not contains_unknown(v)}
         due = rotation.rotation_reason(olds, known, times.now())

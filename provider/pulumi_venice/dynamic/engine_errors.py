@@ -5,7 +5,7 @@ that made a key and then failed, the key itself, as Pulumi's
 with the error, and the next ``up`` updates it).
 
 Only the doors import this module; the core raises
-:class:`~pulumi_venice.errors.PartialCreateError` and knows nothing of gRPC.
+:class:`~pulumi_venice.venice.errors.PartialCreateError` and knows nothing of gRPC.
 """
 
 from __future__ import annotations

@@ -29,9 +29,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from . import times
-from .delivery import DeliverySettings
-from .models import (
+from ..keys.delivery import DeliverySettings
+from ..venice.models import (
     LIMIT_CURRENCIES,
     MAX_CONSUMPTION_LIMIT,
     MAX_DESCRIPTION_LENGTH,
@@ -42,6 +41,7 @@ from .models import (
     ModelPrivacy,
     utf16_length,
 )
+from . import times
 from .times import DATE_ONLY, format_expiry, parse_expiry
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ PROVIDER_KEY: Final = "__provider"
 # A hidden input of the dynamic provider's resources: which resource this is
 # (its name, under its parent's URN). Pulumi's dynamic provider gives the
 # provider no URN, and a replacement's create must know which diff announced
-# it (see pulumi_venice.retirement). Never compared by diff.
+# it (see pulumi_venice.keys.retirement). Never compared by diff.
 IDENTITY_KEY: Final = "__identity"
 # A hidden input of the dynamic provider's resources that deliver their key
 # (deliver_to): the stack, "<project>/<stack>", the salt of the fingerprint

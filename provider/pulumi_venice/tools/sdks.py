@@ -1,6 +1,6 @@
 """The SDKs checked in under ``sdk/``, generated from the checked-in
 ``schema.json`` by the real CLI's code generators (``scripts/gen-sdks`` runs
-``python -m pulumi_venice.plugin.sdks``), never edited by hand and never by
+``python -m pulumi_venice.tools.sdks``), never edited by hand and never by
 the tests (scripts/ensure-pulumi's hosts carry the one upstream fix they need).
 
 - ``sdk/nodejs``: the TypeScript SDK (``npm install && npm run build``);
@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from ..codegen import REPOSITORY
 from ..project import go_module
-from . import SDK_LANGUAGES, InstallError, generate_sdk
+from .codegen import REPOSITORY
+from .installer import SDK_LANGUAGES, InstallError, generate_sdk
 
 SCHEMA: Final = REPOSITORY / "schema.json"
 SDK: Final = REPOSITORY / "sdk"
@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
         write_go_module(SDK)
         print(f"wrote {SDK / 'go.mod'} and go.sum")
     except InstallError as error:
-        print(f"pulumi_venice.plugin.sdks: {error}", file=sys.stderr)
+        print(f"pulumi_venice.tools.sdks: {error}", file=sys.stderr)
         return 1
     return 0
 

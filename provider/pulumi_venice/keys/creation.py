@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from .client import VeniceClient
-from .context import ProviderContext
-from .errors import (
+from ..settings.inputs import BaseKeySettings
+from ..venice.client import VeniceClient
+from ..venice.errors import (
     KeyNotFoundError,
     NotConnectedError,
     ServerError,
@@ -25,10 +25,10 @@ from .errors import (
     VeniceApiError,
     VeniceError,
 )
-from .inputs import BaseKeySettings
-from .models import ApiKeyRecord, CreatedApiKey
+from ..venice.models import ApiKeyRecord, CreatedApiKey
+from ..venice.retry import NO_RETRIES
+from .context import ProviderContext
 from .records import record_from_created, update_request
-from .retry import NO_RETRIES
 from .revocation import failed_create, take_back
 
 MARKER_PREFIX: Final = "pulumi-venice pending "

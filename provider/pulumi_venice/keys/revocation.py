@@ -19,17 +19,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import delivery
-from .client import VeniceClient
-from .context import ProviderContext
-from .errors import (
+from ..venice.client import VeniceClient
+from ..venice.errors import (
     AuthenticationError,
     ConfigurationError,
     KeyNotFoundError,
     KeyOutOfReachError,
     VeniceApiError,
 )
-from .models import CreatedApiKey
+from ..venice.models import CreatedApiKey
+from . import delivery
+from .context import ProviderContext
 from .records import text_value
 
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from .config import (
+from ..settings.config import (
     CONFIG_MAX_RETRIES,
     CONFIG_OPERATION_TIMEOUT,
     CONFIG_RATE_LIMIT_TIMEOUT,

@@ -36,7 +36,7 @@ from typing import Annotated, Any, Final, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .errors import VeniceError
+from ..venice.errors import VeniceError
 
 DEFAULT_FILE_MODE: Final = "0600"
 # How long a sink's command may run before the operation fails.

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .models import ApiKeyRecord
+from ..venice.models import ApiKeyRecord
 
 
 class KeyDirectory:

@@ -13,12 +13,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .client import VeniceClient
-from .config import CONFIG_KEYS, ProviderSettings, resolve_settings
+from ..settings.config import CONFIG_KEYS, ProviderSettings, resolve_settings
+from ..venice.client import VeniceClient
+from ..venice.errors import AuthenticationError, KeyNotFoundError
+from ..venice.models import ApiKeyRecord
+from ..venice.retry import RetryPolicy
 from .directory import KeyDirectory
-from .errors import AuthenticationError, KeyNotFoundError
-from .models import ApiKeyRecord
-from .retry import RetryPolicy
 
 ADMIN_KEY_REFUSED: Final = (
     "The admin key was refused: check venice:apiKey or VENICE_API_KEY "

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from ..venice.errors import ConfigurationError
 
 CONFIG_API_KEY: Final = "venice:apiKey"
 CONFIG_BASE_URL: Final = "venice:baseUrl"
