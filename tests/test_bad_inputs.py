@@ -17,7 +17,8 @@ from pulumi.dynamic import CheckFailure
 
 from pulumi_venice import ApiKeyProvider, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.settings.inputs import SECRET_INPUTS, changed_fields, check_inputs
+from pulumi_venice.settings.checking import changed_fields, check_inputs
+from pulumi_venice.settings.inputs import SECRET_INPUTS
 from pulumi_venice.settings.wallet import ENV_WALLET_PRIVATE_KEY
 from pulumi_venice.venice.models import utf16_length
 

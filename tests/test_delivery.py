@@ -17,7 +17,7 @@ import pytest
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.keys.delivery import fingerprint, matches, stack_salt
+from pulumi_venice.keys.fingerprint import fingerprint, matches, stack_salt
 from pulumi_venice.keys.lifecycle import KeyLifecycle
 from pulumi_venice.keys.web3 import Web3KeyLifecycle
 

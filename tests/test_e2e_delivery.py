@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.keys.delivery import matches
+from pulumi_venice.keys.fingerprint import matches
 
 from .harness import REPO, PulumiProject, key_works, managed
 

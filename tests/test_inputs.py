@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_venice.settings.inputs import UNKNOWN, changed_fields, check_inputs
+from pulumi_venice.settings.checking import changed_fields, check_inputs
+from pulumi_venice.settings.fields import UNKNOWN
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
 

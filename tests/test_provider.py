@@ -21,7 +21,7 @@ from pulumi_venice import (
 )
 from pulumi_venice.emulator import EmulatorThread
 from pulumi_venice.settings.config import unknown_settings
-from pulumi_venice.settings.inputs import UNKNOWN
+from pulumi_venice.settings.fields import UNKNOWN
 from pulumi_venice.venice.errors import ImportKeyError, PartialCreateError
 from pulumi_venice.venice.models import CreateApiKeyRequest, UpdateApiKeyRequest
 
@@ -310,7 +310,7 @@ def test_unknowns_as_the_dynamic_provider_server_gives_them_pass_check() -> None
     resource's output at preview is not a wrong type."""
     from pulumi.output import Unknown
 
-    from pulumi_venice.settings.inputs import UNKNOWN
+    from pulumi_venice.settings.fields import UNKNOWN
 
     unknown = Unknown()  # type: ignore[no-untyped-call]
     news = {"api_key_type": "INFERENCE", "description": unknown, "admin_api_key": unknown}

@@ -13,7 +13,8 @@ from pytest_mock import MockerFixture
 
 from pulumi_venice import ApiKeyProvider, VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.settings.inputs import UNKNOWN, check_inputs
+from pulumi_venice.settings.checking import check_inputs
+from pulumi_venice.settings.fields import UNKNOWN
 from pulumi_venice.settings.times import CLOCK_OFFSET_ENV, now, parse_duration, parse_expiry
 from pulumi_venice.venice.errors import ServerError
 from pulumi_venice.venice.models import UpdateApiKeyRequest

@@ -22,7 +22,7 @@ from pulumi_venice import (
     Web3ApiKeyProvider,
 )
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.settings.inputs import check_web3_inputs
+from pulumi_venice.settings.checking import check_web3_inputs
 from pulumi_venice.venice.models import UpdateApiKeyRequest
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pulumi_venice.settings.inputs import check_inputs
+from pulumi_venice.settings.checking import check_inputs
 from pulumi_venice.venice.models import ApiKeyType, LimitPeriod, ModelPrivacy
 
 # A tenant's name becomes a resource name and a file name: keep it plain.

@@ -52,18 +52,13 @@ from pulumi.runtime.rpc import (
 )
 
 from ..keys.lifecycle import KeyLifecycle
+from ..settings.checking import engine_failures
 from ..settings.config import CONFIG_KEYS
-from ..settings.inputs import (
-    HIDDEN_INPUTS,
-    IDENTITY_KEY,
-    PROVIDER_KEY,
-    SECRET_OUTPUTS,
-    STACK_KEY,
-    UNKNOWN,
-    engine_failures,
-)
+from ..settings.fields import UNKNOWN
+from ..settings.inputs import SECRET_OUTPUTS
 from ..venice.errors import PartialCreateError, VeniceError
 from .engine_errors import ERROR_CODE, init_failed_status
+from .hidden import HIDDEN_INPUTS, IDENTITY_KEY, PROVIDER_KEY, STACK_KEY
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -19,17 +19,11 @@ import pulumi.dynamic
 
 from ..keys.lifecycle import NULL_CREDENTIAL
 from ..settings.config import unknown_settings
-from ..settings.inputs import (
-    IDENTITY_KEY,
-    OUTPUT_ONLY_FIELDS,
-    REPLACE_FIELDS,
-    SECRET_INPUTS,
-    SECRET_OUTPUTS,
-    STACK_KEY,
-    UPDATE_FIELDS,
-)
+from ..settings.fields import OUTPUT_ONLY_FIELDS
+from ..settings.inputs import REPLACE_FIELDS, SECRET_INPUTS, SECRET_OUTPUTS, UPDATE_FIELDS
 from ..settings.times import format_expiry
 from .args import ApiKeyArgs, ConsumptionLimitArgs, KeyOutputs, Web3ApiKeyArgs, Web3KeyOutputs
+from .hidden import IDENTITY_KEY, STACK_KEY
 from .provider import ApiKeyProvider
 from .web3_provider import Web3ApiKeyProvider
 

@@ -10,28 +10,9 @@ prints is its base URL), or in-process::
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .backend import ApiError, Backend, Limits, StoredKey
 from .faults import FailRule, FaultInjector, FaultPlan
-from .server import EmulatorServer, EmulatorThread
-
-
-def start_emulator(
-    admin_keys: list[str],
-    *,
-    port: int = 0,
-    limits: Limits | None = None,
-    state_file: Path | None = None,
-    faults: FaultPlan | None = None,
-    staked_wallets: list[str] | None = None,
-) -> EmulatorThread:
-    """Start an emulator on 127.0.0.1 in a background thread; stop it with ``stop()``."""
-    backend = Backend(
-        admin_keys, limits=limits, state_file=state_file, staked_wallets=staked_wallets
-    )
-    return EmulatorThread(EmulatorServer(port, backend, FaultInjector(faults))).start()
-
+from .server import EmulatorServer, EmulatorThread, start_emulator
 
 __all__ = [
     "ApiError",

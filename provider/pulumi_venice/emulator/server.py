@@ -23,13 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from ..venice.models import RateLimitLogResponse
-from .backend import ApiError, Backend
+from .backend import ApiError, Backend, Limits
 from .control import Answer, ControlCall, control, json_body
-from .faults import ERROR_TEXTS, FaultInjector
+from .faults import ERROR_TEXTS, FaultInjector, FaultPlan
 from .inference import completion_answer, completion_stream
 
 API_PREFIX: Final = "/api/v1"
@@ -311,3 +312,19 @@ class EmulatorThread:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def start_emulator(
+    admin_keys: list[str],
+    *,
+    port: int = 0,
+    limits: Limits | None = None,
+    state_file: Path | None = None,
+    faults: FaultPlan | None = None,
+    staked_wallets: list[str] | None = None,
+) -> EmulatorThread:
+    """Start an emulator on 127.0.0.1 in a background thread; stop it with ``stop()``."""
+    backend = Backend(
+        admin_keys, limits=limits, state_file=state_file, staked_wallets=staked_wallets
+    )
+    return EmulatorThread(EmulatorServer(port, backend, FaultInjector(faults))).start()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from ..settings.inputs import BaseKeySettings
+from ..settings.key_settings import BaseKeySettings
 from ..venice.client import VeniceClient
 from ..venice.errors import (
     KeyNotFoundError,

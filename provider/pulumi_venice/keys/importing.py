@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..settings import times
-from ..settings.inputs import UPDATE_FIELDS, KeySettings, changed_fields
+from ..settings.checking import changed_fields
+from ..settings.inputs import UPDATE_FIELDS, KeySettings
 from ..settings.times import parse_expiry
 from ..venice.client import VeniceClient
 from ..venice.errors import ImportKeyError, KeyNotFoundError

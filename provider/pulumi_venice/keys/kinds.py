@@ -12,13 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
-from ..settings.inputs import (
-    CREDENTIAL_FIELDS,
-    REPLACE_FIELDS,
-    BaseKeySettings,
-    KeySettings,
-    check_inputs,
-)
+from ..settings.checking import check_inputs
+from ..settings.inputs import CREDENTIAL_FIELDS, REPLACE_FIELDS, KeySettings
+from ..settings.key_settings import BaseKeySettings
 from ..venice.client import VeniceClient
 from ..venice.errors import InputError
 from ..venice.models import CreatedApiKey

@@ -27,19 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ..settings import times
+from ..settings.checking import changed_fields
 from ..settings.config import (
     CONFIG_BASE_URL,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
     MISSING_API_KEY_MESSAGE,
 )
-from ..settings.inputs import (
-    POLICY_FIELDS,
-    BaseKeySettings,
-    KeySettings,
-    changed_fields,
-    contains_unknown,
-)
+from ..settings.fields import contains_unknown
+from ..settings.inputs import POLICY_FIELDS, KeySettings
+from ..settings.key_settings import BaseKeySettings
 from ..venice.client import VeniceClient
 from ..venice.errors import (
     AuthenticationError,
@@ -52,6 +49,7 @@ from ..venice.models import ApiKeyRecord, CreatedApiKey
 from . import delivery, rotation
 from .context import ProviderContext
 from .creation import KeptKeyError, finish_create
+from .fingerprint import DEFAULT_SALT, fingerprint
 from .importing import adopt
 from .kinds import CREDENTIAL, AdminKeys, Failures, KeyKind
 from .records import (
@@ -74,6 +72,7 @@ from .retirement import (
     retiring_outputs,
 )
 from .revocation import confirm_gone, own_value, take_back
+from .sinks import DeliveryError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -286,7 +285,7 @@ class KeyLifecycle:
             return {}
         try:
             return delivery.deliver(sink, created.api_key, stack)
-        except delivery.DeliveryError as error:
+        except DeliveryError as error:
             took = take_back(manager, self.context, created)
             cause = f"Could not deliver the new API key: {error}"
             if not took.revoked:
@@ -295,9 +294,7 @@ class KeyLifecycle:
                 undelivered = {
                     "api_key": None,
                     "delivered_to": None,
-                    "fingerprint": delivery.fingerprint(
-                        created.api_key, stack or delivery.DEFAULT_SALT
-                    ),
+                    "fingerprint": fingerprint(created.api_key, stack or DEFAULT_SALT),
                 }
                 raise KeptKeyError(
                     f"{cause} The key ({created.id}) could not be revoked ({took.why}), so it "
@@ -307,7 +304,7 @@ class KeyLifecycle:
                     record,
                     undelivered,
                 ) from None
-            raise delivery.DeliveryError(
+            raise DeliveryError(
                 f"{cause} The key ({created.id}) was revoked again, so nothing is left "
                 "behind; mend the sink and run `pulumi up` again."
             ) from None

@@ -8,15 +8,10 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
-from ..settings.inputs import (
-    OUTPUT_ONLY_FIELDS,
-    BaseKeySettings,
-    KeySettings,
-    LimitSettings,
-    Role,
-    fields_with,
-    same_expiry,
-)
+from ..settings.checking import same_expiry
+from ..settings.fields import OUTPUT_ONLY_FIELDS, Role, fields_with
+from ..settings.inputs import KeySettings
+from ..settings.key_settings import BaseKeySettings, LimitSettings
 from ..settings.times import format_expiry
 from ..venice.models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from . import rotation

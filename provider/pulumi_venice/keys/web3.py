@@ -27,13 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ..settings.inputs import (
-    WEB3_REPLACE_FIELDS,
-    BaseKeySettings,
-    Web3KeySettings,
-    web3_inputs,
-    web3_settings,
-)
+from ..settings.checking import web3_inputs, web3_settings
+from ..settings.inputs import WEB3_REPLACE_FIELDS, Web3KeySettings
+from ..settings.key_settings import BaseKeySettings
 from ..settings.wallet import sign_token
 from ..venice.client import VeniceClient
 from ..venice.errors import (

@@ -53,11 +53,13 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..keys.context import ProviderContext
-from ..keys.delivery import stack_salt
+from ..keys.fingerprint import stack_salt
 from ..keys.lifecycle import Diff, KeyLifecycle
 from ..keys.web3 import Web3KeyLifecycle
+from ..settings.checking import engine_failures
 from ..settings.config import CONFIG_KEYS, resolve_settings, unknown_settings
-from ..settings.inputs import SECRET_INPUTS, SECRET_OUTPUTS, UNKNOWN, engine_failures
+from ..settings.fields import UNKNOWN
+from ..settings.inputs import SECRET_INPUTS, SECRET_OUTPUTS
 from ..venice.client import VeniceClient
 from ..venice.errors import ConfigurationError, PartialCreateError, VeniceError
 from .schema import (

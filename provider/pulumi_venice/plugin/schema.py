@@ -20,22 +20,19 @@ from typing import Any, Final, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from .._version import __version__
-from ..keys.delivery import DeliverySettings
 from ..project import go_import_path, home, plugin_download_url
-from ..settings.inputs import (
+from ..settings.fields import (
     LIST_OUTPUTS,
     OUTPUT_DOCS,
     OUTPUT_ONLY_FIELDS,
-    SECRET_OUTPUTS,
-    BaseKeySettings,
-    KeySettings,
-    LimitSettings,
     Role,
-    Web3KeySettings,
     field_doc,
     fields_with,
     secret_fields,
 )
+from ..settings.inputs import SECRET_OUTPUTS, KeySettings, Web3KeySettings
+from ..settings.key_settings import BaseKeySettings, LimitSettings
+from ..settings.sinks import DeliverySettings
 from ..venice.models import ENUMERATIONS, ApiKeyRecord, RateLimitLogEntry, RateLimits
 from .values import camel
 

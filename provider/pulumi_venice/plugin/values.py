@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
-from ..settings.inputs import UNKNOWN
+from ..settings.fields import UNKNOWN
 
 _UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # Inputs that are objects of the schema's own types, named at every depth.

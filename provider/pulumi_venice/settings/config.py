@@ -18,25 +18,26 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ..venice.errors import ConfigurationError
+from ..venice.retry import (
+    CONFIG_MAX_RETRIES,
+    CONFIG_OPERATION_TIMEOUT,
+    CONFIG_RATE_LIMIT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_OPERATION_TIMEOUT,
+    DEFAULT_RATE_LIMIT_TIMEOUT,
+    ENV_MAX_RETRIES,
+    ENV_OPERATION_TIMEOUT,
+    ENV_RATE_LIMIT_TIMEOUT,
+)
 
 CONFIG_API_KEY: Final = "venice:apiKey"
 CONFIG_BASE_URL: Final = "venice:baseUrl"
 CONFIG_REQUEST_TIMEOUT: Final = "venice:requestTimeout"
-CONFIG_MAX_RETRIES: Final = "venice:maxRetries"
-CONFIG_OPERATION_TIMEOUT: Final = "venice:operationTimeout"
-CONFIG_RATE_LIMIT_TIMEOUT: Final = "venice:rateLimitTimeout"
 ENV_API_KEY: Final = "VENICE_API_KEY"
 ENV_BASE_URL: Final = "VENICE_BASE_URL"
 ENV_REQUEST_TIMEOUT: Final = "VENICE_REQUEST_TIMEOUT"
-ENV_MAX_RETRIES: Final = "VENICE_MAX_RETRIES"
-ENV_OPERATION_TIMEOUT: Final = "VENICE_OPERATION_TIMEOUT"
-ENV_RATE_LIMIT_TIMEOUT: Final = "VENICE_RATE_LIMIT_TIMEOUT"
 DEFAULT_BASE_URL: Final = "https://api.venice.ai/api/v1"
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
-DEFAULT_MAX_RETRIES: Final = 8
-DEFAULT_OPERATION_TIMEOUT: Final = 300.0
-# 500 keys (Venice's cap) at 20 creations a minute take 25 minutes to make.
-DEFAULT_RATE_LIMIT_TIMEOUT: Final = 3600.0
 CONFIG_KEYS: Final = (
     CONFIG_API_KEY,
     CONFIG_BASE_URL,

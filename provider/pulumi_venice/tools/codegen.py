@@ -21,19 +21,17 @@ from typing import Any, Final, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ..settings.inputs import (
+from ..settings.fields import (
     LIST_OUTPUTS,
     OPTIONAL_OUTPUTS,
     OUTPUT_DOCS,
-    BaseKeySettings,
-    KeySettings,
-    LimitSettings,
     Role,
-    Web3KeySettings,
     field_meta,
     fields_with,
     is_duration,
 )
+from ..settings.inputs import KeySettings, Web3KeySettings
+from ..settings.key_settings import BaseKeySettings, LimitSettings
 
 TARGET: Final = Path(__file__).parents[1] / "dynamic" / "args.py"
 # docs/ of the repository this package is checked out in (none in a wheel).

@@ -21,22 +21,25 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_random_exponential
 
-from ..settings.config import (
-    CONFIG_MAX_RETRIES,
-    CONFIG_OPERATION_TIMEOUT,
-    CONFIG_RATE_LIMIT_TIMEOUT,
-    DEFAULT_OPERATION_TIMEOUT,
-    DEFAULT_RATE_LIMIT_TIMEOUT,
-    ENV_MAX_RETRIES,
-    ENV_OPERATION_TIMEOUT,
-    ENV_RATE_LIMIT_TIMEOUT,
-)
 from .errors import RateLimitedError, ServerError, TransportError, VeniceApiError
+
+# The settings that tune retries (read by pulumi_venice.settings.config), named
+# in the message of an operation that gave up, and their defaults.
+CONFIG_MAX_RETRIES: Final = "venice:maxRetries"
+CONFIG_OPERATION_TIMEOUT: Final = "venice:operationTimeout"
+CONFIG_RATE_LIMIT_TIMEOUT: Final = "venice:rateLimitTimeout"
+ENV_MAX_RETRIES: Final = "VENICE_MAX_RETRIES"
+ENV_OPERATION_TIMEOUT: Final = "VENICE_OPERATION_TIMEOUT"
+ENV_RATE_LIMIT_TIMEOUT: Final = "VENICE_RATE_LIMIT_TIMEOUT"
+DEFAULT_MAX_RETRIES: Final = 8
+DEFAULT_OPERATION_TIMEOUT: Final = 300.0
+# 500 keys (Venice's cap) at 20 creations a minute take 25 minutes to make.
+DEFAULT_RATE_LIMIT_TIMEOUT: Final = 3600.0
 
 T = TypeVar("T")
 TRANSIENT = (TransportError, ServerError, RateLimitedError)
@@ -47,7 +50,7 @@ class RetryPolicy:
     """How hard to try one operation (defaults: 8 retries within 300 s of
     failures, and up to 3600 s in all while rate limited; waits up to 5 s)."""
 
-    max_retries: int = 8
+    max_retries: int = DEFAULT_MAX_RETRIES
     deadline_seconds: float = DEFAULT_OPERATION_TIMEOUT
     rate_limit_deadline_seconds: float = DEFAULT_RATE_LIMIT_TIMEOUT
     initial_backoff: float = 0.2
