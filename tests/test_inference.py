@@ -17,10 +17,10 @@ from pulumi_venice.emulator.inference import (
     CATALOGUE,
     ChatRequest,
     Currency,
-    choose_payment,
     count_tokens,
     reply_to,
 )
+from pulumi_venice.emulator.spending import choose_payment
 
 CHEAP_MODEL = "llama-3.2-3b"
 ANONYMIZED_MODEL = "claude-opus-4-5"

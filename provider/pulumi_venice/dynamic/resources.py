@@ -17,7 +17,7 @@ from typing import Any, Generic, Self, TypeVar
 import pulumi
 import pulumi.dynamic
 
-from ..keys.lifecycle import NULL_CREDENTIAL
+from ..keys.outcomes import NULL_CREDENTIAL
 from ..settings.config import unknown_settings
 from ..settings.fields import OUTPUT_ONLY_FIELDS
 from ..settings.inputs import REPLACE_FIELDS, SECRET_INPUTS, SECRET_OUTPUTS, UPDATE_FIELDS

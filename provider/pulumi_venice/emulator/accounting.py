@@ -31,14 +31,10 @@ from .inference import (
     Currency,
     ModelSpec,
     Reply,
-    choose_payment,
-    decimal_text,
-    period_start,
     privacy_allows,
     reply_to,
-    spent_since,
-    trailing_week_start,
 )
+from .spending import choose_payment, decimal_text, period_start, spent_since, trailing_week_start
 from .store import (
     AUTH_FAILED,
     NOT_FOUND,

@@ -37,15 +37,8 @@ from ..venice.models import (
     TrailingUsage,
     Usage,
 )
-from .inference import (
-    Currency,
-    RateLimiter,
-    catalogue_by_id,
-    decimal_text,
-    period_start,
-    spent_since,
-    trailing_week_start,
-)
+from .inference import Currency, catalogue_by_id
+from .spending import RateLimiter, decimal_text, period_start, spent_since, trailing_week_start
 from .web3 import TokenIssuer
 
 DEFAULT_ACCOUNT: Final = "default"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from ..settings.key_settings import BaseKeySettings
+from ..settings.sinks import DeliverySettings
 from ..venice.client import VeniceClient
 from ..venice.errors import (
     KeyNotFoundError,
@@ -27,9 +28,12 @@ from ..venice.errors import (
 )
 from ..venice.models import ApiKeyRecord, CreatedApiKey
 from ..venice.retry import NO_RETRIES
+from . import delivery
 from .context import ProviderContext
+from .fingerprint import DEFAULT_SALT, fingerprint
 from .records import record_from_created, update_request
 from .revocation import failed_create, take_back
+from .sinks import DeliveryError
 
 MARKER_PREFIX: Final = "pulumi-venice pending "
 
@@ -150,3 +154,44 @@ def finish_create(
         if not took.revoked:
             raise KeptKeyError(message, record_from_created(created)) from None
         raise error.restated("create API key", message, key_id=created.id) from None
+
+
+def deliver_created(
+    context: ProviderContext,
+    manager: VeniceClient | None,
+    created: CreatedApiKey,
+    sink: DeliverySettings | None,
+    record: ApiKeyRecord,
+    stack: str | None,
+) -> dict[str, Any]:
+    """Hand a new key's value to its sink (``stack`` salts the fingerprint; no
+    outputs without ``deliver_to``). If the sink refuses it, the key is revoked
+    again and the create fails: nothing is left that no one can use; if it
+    cannot be revoked, :class:`KeptKeyError` hands it to the state."""
+    if sink is None:
+        return {}
+    try:
+        return delivery.deliver(sink, created.api_key, stack)
+    except DeliveryError as error:
+        took = take_back(manager, context, created)
+        cause = f"Could not deliver the new API key: {error}"
+        if not took.revoked:
+            # Kept: the state holds it, its value in no sink, and the next
+            # `up` replaces it with a key that is delivered.
+            undelivered = {
+                "api_key": None,
+                "delivered_to": None,
+                "fingerprint": fingerprint(created.api_key, stack or DEFAULT_SALT),
+            }
+            raise KeptKeyError(
+                f"{cause} The key ({created.id}) could not be revoked ({took.why}), so it "
+                "is kept in the stack's state rather than lost: mend the sink, and "
+                "`pulumi up` replaces it with a key that is delivered (or `pulumi destroy` "
+                "revokes it).",
+                record,
+                undelivered,
+            ) from None
+        raise DeliveryError(
+            f"{cause} The key ({created.id}) was revoked again, so nothing is left "
+            "behind; mend the sink and run `pulumi up` again."
+        ) from None

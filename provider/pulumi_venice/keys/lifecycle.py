@@ -21,37 +21,30 @@ No message raised here contains a secret.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final, ParamSpec, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from ..settings import times
 from ..settings.checking import changed_fields
 from ..settings.config import (
-    CONFIG_BASE_URL,
-    DEFAULT_BASE_URL,
-    ENV_BASE_URL,
     MISSING_API_KEY_MESSAGE,
 )
 from ..settings.fields import contains_unknown
 from ..settings.inputs import POLICY_FIELDS, KeySettings
-from ..settings.key_settings import BaseKeySettings
 from ..venice.client import VeniceClient
 from ..venice.errors import (
     AuthenticationError,
     KeyNotFoundError,
-    NotConnectedError,
     PartialCreateError,
     VeniceApiError,
 )
-from ..venice.models import ApiKeyRecord, CreatedApiKey
+from ..venice.models import ApiKeyRecord
 from . import delivery, rotation
 from .context import ProviderContext
-from .creation import KeptKeyError, finish_create
-from .fingerprint import DEFAULT_SALT, fingerprint
+from .creation import KeptKeyError, deliver_created, finish_create
 from .importing import adopt
 from .kinds import CREDENTIAL, AdminKeys, Failures, KeyKind
+from .outcomes import NULL_CREDENTIAL, Diff, Made, Read, explained
 from .records import (
     inputs_from,
     kept_expiry,
@@ -72,69 +65,6 @@ from .retirement import (
     retiring_outputs,
 )
 from .revocation import confirm_gone, own_value, take_back
-from .sinks import DeliveryError
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Diff:
-    """Whether the key changes, the inputs that differ (``changed``, with a due
-    rotation's reason), and those (or the rotation reason) that need a new one."""
-
-    changes: bool
-    replaces: list[str]
-    changed: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Made:
-    """A key Venice has just made, and what it was made from."""
-
-    created: CreatedApiKey
-    settings: BaseKeySettings
-    expires_at: str | None
-    replacement: Replacement | None
-    props: dict[str, Any]  # the inputs, with the kind's own outputs
-
-
-@dataclass(frozen=True)
-class Read:
-    """A key as refresh sees it; ``key_id`` is None when it is gone."""
-
-    key_id: str | None
-    outputs: dict[str, Any]
-    inputs: dict[str, Any]
-
-
-NULL_CREDENTIAL: Final = (
-    "admin_api_key is null: when it is another key's api_key output, that key has "
-    "deliver_to, and its value is never an output; give the ADMIN key's value another "
-    "way, or leave admin_api_key out to manage this key with venice:apiKey"
-)
-WRONG_PATH: Final = (
-    f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}: Venice's API is under /api/v1 "
-    f"({DEFAULT_BASE_URL}), and nothing answered at that path."
-)
-
-
-def explained(method: Callable[P, R]) -> Callable[P, R]:
-    """A lifecycle call whose errors also say what to check in the provider's
-    configuration, where that is the likely cause."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except NotConnectedError as error:
-            raise error.with_suffix(f"Check {CONFIG_BASE_URL} or {ENV_BASE_URL}.") from None
-        except VeniceApiError as error:
-            if error.status == 404:  # Venice answers an unknown key 400: a wrong path
-                raise error.with_suffix(WRONG_PATH) from None
-            raise
-
-    return wrapper
 
 
 class KeyLifecycle:
@@ -212,7 +142,7 @@ class KeyLifecycle:
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
         created, manager, extra = self.kind.mint(settings, props, expires_at)
-        made = _Made(created, settings, expires_at, replacement, {**props, **extra})
+        made = Made(created, settings, expires_at, replacement, {**props, **extra})
         try:
             return created.id, self._finish(made, manager, extra, stack)
         except KeptKeyError as kept:
@@ -221,7 +151,7 @@ class KeyLifecycle:
 
     def _finish(
         self,
-        made: _Made,
+        made: Made,
         manager: VeniceClient | None,
         extra: dict[str, Any],
         stack: str | None,
@@ -235,7 +165,9 @@ class KeyLifecycle:
             if manager is not None
             else record_from_created(created)  # made with its real settings: nothing to finish
         )
-        delivered = self._deliver(made, manager, record, stack)
+        delivered = deliver_created(
+            self.context, manager, created, made.settings.deliver_to, record, stack
+        )
         retired = made.replacement is not None and retire_replaced(
             made.replacement,
             created,
@@ -253,7 +185,7 @@ class KeyLifecycle:
 
     def _outputs(
         self,
-        made: _Made,
+        made: Made,
         record: ApiKeyRecord,
         extra: dict[str, Any],
         delivered: dict[str, Any],
@@ -269,45 +201,6 @@ class KeyLifecycle:
         )
         retiring = retiring_outputs(inherited(made.replacement, retired))
         return {**outputs, **self._carried(made.props), **retiring, **extra, **delivered}
-
-    def _deliver(
-        self,
-        made: _Made,
-        manager: VeniceClient | None,
-        record: ApiKeyRecord,
-        stack: str | None,
-    ) -> dict[str, Any]:
-        """Hand a new key's value to its sink (no outputs without ``deliver_to``).
-        If the sink refuses it, the key is revoked again and the create fails:
-        nothing is left that no one can use."""
-        created, sink = made.created, made.settings.deliver_to
-        if sink is None:
-            return {}
-        try:
-            return delivery.deliver(sink, created.api_key, stack)
-        except DeliveryError as error:
-            took = take_back(manager, self.context, created)
-            cause = f"Could not deliver the new API key: {error}"
-            if not took.revoked:
-                # Kept: the state holds it, its value in no sink, and the next
-                # `up` replaces it with a key that is delivered.
-                undelivered = {
-                    "api_key": None,
-                    "delivered_to": None,
-                    "fingerprint": fingerprint(created.api_key, stack or DEFAULT_SALT),
-                }
-                raise KeptKeyError(
-                    f"{cause} The key ({created.id}) could not be revoked ({took.why}), so it "
-                    "is kept in the stack's state rather than lost: mend the sink, and "
-                    "`pulumi up` replaces it with a key that is delivered (or `pulumi destroy` "
-                    "revokes it).",
-                    record,
-                    undelivered,
-                ) from None
-            raise DeliveryError(
-                f"{cause} The key ({created.id}) was revoked again, so nothing is left "
-                "behind; mend the sink and run `pulumi up` again."
-            ) from None
 
     @explained
     def read(self, key_id: str, props: Mapping[str, Any]) -> Read:

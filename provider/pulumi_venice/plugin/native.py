@@ -54,7 +54,8 @@ from pulumi.provider.experimental.provider import (
 
 from ..keys.context import ProviderContext
 from ..keys.fingerprint import stack_salt
-from ..keys.lifecycle import Diff, KeyLifecycle
+from ..keys.lifecycle import KeyLifecycle
+from ..keys.outcomes import Diff
 from ..keys.web3 import Web3KeyLifecycle
 from ..settings.checking import engine_failures
 from ..settings.config import CONFIG_KEYS, resolve_settings, unknown_settings

@@ -15,93 +15,26 @@ key, a key's own secret) still reuses its connections.
 from __future__ import annotations
 
 import copy
-import email.utils
-import json
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final, Generic, TypedDict, TypeVar, Unpack
-from urllib.parse import quote
+from typing import Any, Final, TypedDict, Unpack
 
 import httpx
-from pydantic import ValidationError
 
 from .._version import __version__
-from .errors import (
-    NotConnectedError,
-    ServerError,
-    TransportError,
-    VeniceApiError,
-    error_for_answer,
-    scrub,
-)
+from .answers import result_of, transport_error
+from .calls import Call, Calls, ResultT
 from .models import (
     ApiKeyRecord,
     CreateApiKeyRequest,
-    CreateApiKeyResponse,
     CreatedApiKey,
-    ErrorResponse,
-    GetApiKeyResponse,
-    ListApiKeysResponse,
     RateLimitLogEntry,
-    RateLimitLogResponse,
     RateLimits,
-    RateLimitsResponse,
-    SuccessResponse,
     UpdateApiKeyRequest,
-    UpdateApiKeyResponse,
     Web3CreateApiKeyRequest,
-    Web3TokenResponse,
 )
 from .retry import RetryPolicy
 
-ResultT = TypeVar("ResultT")
-
 USER_AGENT: Final = f"pulumi-venice/{__version__}"
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _describe_body(response: httpx.Response) -> tuple[str | None, dict[str, Any] | None]:
-    """Venice's ``error`` text and ``details`` if the body is its JSON error shape."""
-    try:
-        parsed = ErrorResponse.model_validate(response.json())
-    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        size = len(response.content)
-        return (
-            f"a {kind} answer of {size} bytes instead of a JSON error"
-            if size
-            else "an empty answer"
-        ), None
-    return scrub(parsed.error), parsed.details
-
-
-def _details_fields(details: dict[str, Any] | None) -> str:
-    """``"description (String must contain at most 64 character(s))"``, from zod-style details."""
-    if not details:
-        return ""
-    parts: list[str] = []
-    for name, entry in details.items():
-        if name == "_errors" or not isinstance(entry, dict):
-            continue
-        errors = [scrub(str(e)) for e in entry.get("_errors", [])]
-        parts.append(f"{name} ({'; '.join(errors)})" if errors else name)
-    return f" Fields: {', '.join(parts)}." if parts else ""
 
 
 def _http_options(base_url: str, timeout: float) -> dict[str, Any]:
@@ -159,7 +92,7 @@ class _ClientBase:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     def _answer(self, call: Call[ResultT], response: httpx.Response) -> ResultT:
-        return _result(call, response, self.refused_hint)
+        return result_of(call, response, self.refused_hint)
 
 
 class VeniceClient(_ClientBase):
@@ -261,7 +194,7 @@ class VeniceClient(_ClientBase):
             try:
                 response = self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
-                raise _transport_error(call, exc, self.base_url) from None
+                raise transport_error(call, exc, self.base_url) from None
             return self._answer(call, response)
 
         return self.retry.call(once) if call.idempotent else once()
@@ -337,209 +270,7 @@ class AsyncVeniceClient(_ClientBase):
             try:
                 response = await self._http.request(**call.request_args(self._api_key))
             except httpx.HTTPError as exc:
-                raise _transport_error(call, exc, self.base_url) from None
+                raise transport_error(call, exc, self.base_url) from None
             return self._answer(call, response)
 
         return await self.retry.acall(once) if call.idempotent else await once()
-
-
-# -- one definition of each call, for both clients ---------------------------------
-
-
-@dataclass(frozen=True)
-class Call(Generic[ResultT]):
-    """One request to Venice and how to read its answer."""
-
-    operation: str  # for errors: "Could not <operation>: ..."
-    method: str
-    path: str
-    unwrap: Callable[[Any], ResultT]  # the parsed JSON body -> the result
-    json_body: dict[str, Any] | None = None
-    params: dict[str, str] | None = None
-    key_id: str | None = None
-    authenticated: bool = True
-    idempotent: bool = True  # safe to retry; False for creates
-
-    def request_args(self, api_key: str | None) -> dict[str, Any]:
-        """The arguments of httpx's ``request`` (the same for Client and AsyncClient)."""
-        authorized = self.authenticated and api_key
-        return {
-            "method": self.method,
-            "url": self.path,
-            "json": self.json_body,
-            "params": self.params,
-            "headers": {"Authorization": f"Bearer {api_key}"} if authorized else {},
-        }
-
-
-def _success(body: Any) -> None:
-    """Validate a ``{"success": true}`` answer (a call with no result)."""
-    SuccessResponse.model_validate(body)
-
-
-def _data(model: type[Any]) -> Callable[[Any], Any]:
-    """Validate the body with ``model`` and take its ``data``."""
-    return lambda body: model.model_validate(body).data
-
-
-class Calls:
-    """Every ``/api_keys`` call, defined once for both clients."""
-
-    @staticmethod
-    def list_keys() -> Call[list[ApiKeyRecord]]:
-        return Call("list API keys", "GET", "api_keys", _data(ListApiKeysResponse))
-
-    @staticmethod
-    def get_key(key_id: str) -> Call[ApiKeyRecord]:
-        path = f"api_keys/{_path_segment(key_id)}"
-        return _on_key("read", key_id, "GET", path, _data(GetApiKeyResponse))
-
-    @staticmethod
-    def create_key(request: CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
-        return _creation("API key", "api_keys", request.to_wire(), label, authenticated=True)
-
-    @staticmethod
-    def update_key(request: UpdateApiKeyRequest) -> Call[ApiKeyRecord]:
-        """Safe to repeat: it sets values, it adds nothing."""
-        body = request.to_wire()
-        return _on_key("update", request.id, "PATCH", "api_keys", _data(UpdateApiKeyResponse), body)
-
-    @staticmethod
-    def delete_key(key_id: str) -> Call[None]:
-        return _on_key("delete", key_id, "DELETE", "api_keys", _success, params={"id": key_id})
-
-    @staticmethod
-    def rate_limits() -> Call[RateLimits]:
-        return Call("read rate limits", "GET", "api_keys/rate_limits", _data(RateLimitsResponse))
-
-    @staticmethod
-    def rate_limit_log() -> Call[list[RateLimitLogEntry]]:
-        return Call(
-            "read the rate-limit log",
-            "GET",
-            "api_keys/rate_limits/log",
-            _data(RateLimitLogResponse),
-        )
-
-    @staticmethod
-    def web3_token() -> Call[str]:
-        return Call(
-            "fetch a Web3 token",
-            "GET",
-            "api_keys/generate_web3_key",
-            lambda body: Web3TokenResponse.model_validate(body).data.token,
-            authenticated=False,
-        )
-
-    @staticmethod
-    def create_web3_key(request: Web3CreateApiKeyRequest, label: str | None) -> Call[CreatedApiKey]:
-        return _creation(
-            "Web3 API key",
-            "api_keys/generate_web3_key",
-            request.to_wire(),
-            label,
-            authenticated=False,
-        )
-
-
-def _on_key(
-    verb: str,
-    key_id: str,
-    method: str,
-    path: str,
-    unwrap: Callable[[Any], ResultT],
-    json_body: dict[str, Any] | None = None,
-    params: dict[str, str] | None = None,
-) -> Call[ResultT]:
-    """A call on one key, whose errors name it."""
-    operation = f"{verb} API key {key_id}"
-    return Call(operation, method, path, unwrap, json_body, params, key_id=key_id)
-
-
-def _creation(
-    kind: str, path: str, body: dict[str, Any], label: str | None, *, authenticated: bool
-) -> Call[CreatedApiKey]:
-    """A create: not retried here, since a lost answer leaves the outcome unknown
-    and a blind retry could make a second key (the provider finds out, then
-    retries); the only answer that carries the secret."""
-    return Call(
-        f"create {kind} {label!r}" if label else f"create {kind}",
-        "POST",
-        path,
-        _data(CreateApiKeyResponse),
-        json_body=body,
-        authenticated=authenticated,
-        idempotent=False,
-    )
-
-
-# -- answers and errors, shared by both clients -------------------------------------
-
-
-def _transport_error(call: Call[Any], exc: httpx.HTTPError, base_url: str) -> TransportError:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return NotConnectedError(
-            call.operation,
-            f"Could not {call.operation}: could not connect to {base_url} "
-            f"({type(exc).__name__}), so nothing was sent.",
-            key_id=call.key_id,
-        )
-    happened = (
-        f"Venice at {base_url} did not answer in time"
-        if isinstance(exc, httpx.TimeoutException)
-        else f"no answer from Venice at {base_url}"
-    )
-    return TransportError(
-        call.operation,
-        f"Could not {call.operation}: {happened} ({type(exc).__name__}).",
-        key_id=call.key_id,
-    )
-
-
-def _result(call: Call[ResultT], response: httpx.Response, refused_hint: str | None) -> ResultT:
-    """The call's result from Venice's answer, or the error that says what went wrong."""
-    operation, key_id = call.operation, call.key_id
-    if not response.is_success:
-        raise _error(operation, response, key_id, refused_hint)
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        raise ServerError(
-            operation,
-            f"Could not {operation}: Venice answered {response.status_code} with "
-            f"a {kind} body that is not JSON.",
-            status=response.status_code,
-            key_id=key_id,
-        ) from None
-    try:
-        return call.unwrap(body)
-    except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "(body)" for e in exc.errors()})
-        raise ServerError(
-            operation,
-            f"Could not {operation}: Venice's answer did not have the expected shape "
-            f"(problem with: {', '.join(fields[:5])}).",
-            key_id=key_id,
-        ) from None
-
-
-def _error(
-    operation: str, response: httpx.Response, key_id: str | None, refused_hint: str | None
-) -> VeniceApiError:
-    """The error an answer that is not a success means (read from its body and headers)."""
-    text, details = _describe_body(response)
-    return error_for_answer(
-        operation,
-        response.status_code,
-        text,
-        key_id=key_id,
-        fields=_details_fields(details),
-        retry_after=_retry_after_seconds(response.headers.get("retry-after")),
-        refused_hint=refused_hint,
-    )
-
-
-def _path_segment(key_id: str) -> str:
-    """A key id as one URL path segment (ids are UUIDs; anything else is escaped)."""
-    return quote(key_id, safe="")
