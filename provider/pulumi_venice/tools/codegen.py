@@ -21,6 +21,7 @@ from typing import Any, Final, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..plugin.values import snake
 from ..settings.fields import (
     LIST_OUTPUTS,
     OPTIONAL_OUTPUTS,
@@ -66,10 +67,8 @@ _CAMEL_IN_TICKS: Final = re.compile(r"`([a-z]+(?:[A-Z][a-z0-9]*)+)`")
 def _snake_docs(text: str) -> str:
     """A schema description as a Python docstring: ``expiresAt`` -> ``expires_at``."""
 
-    def snake(match: re.Match[str]) -> str:
-        return "``" + re.sub(r"(?<!^)([A-Z])", r"_\1", match[1]).lower() + "``"
-
-    return _CAMEL_IN_TICKS.sub(snake, text).replace("`", "``").replace("````", "``")
+    snaked = _CAMEL_IN_TICKS.sub(lambda match: f"``{snake(match[1])}``", text)
+    return snaked.replace("`", "``").replace("````", "``")
 
 
 def _plain(annotation: Any) -> tuple[Any, bool]:

@@ -6,11 +6,11 @@ stale. The pages written by hand (``_index.md``, ``guides/``) sit beside them.""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from ..plugin.schema import schema
+from ..plugin.values import snake
 from ..project import go_module, plugin_download_url
 
 # Each page: its file, and the schema's resource it documents (None: others).
@@ -57,10 +57,6 @@ resources:
 }
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
 def _type(spec: Mapping[str, Any]) -> str:
     if "$ref" in spec:
         token = str(spec["$ref"]).rsplit(":", 1)[1]
@@ -97,7 +93,7 @@ def _properties(
         if default:
             notes.append("env " + ", ".join(f"`{v}`" for v in default))
         lines.append(
-            f"| `{name}` | `{_snake(name)}` | {_type(spec)} | {', '.join(notes)} "
+            f"| `{name}` | `{snake(name)}` | {_type(spec)} | {', '.join(notes)} "
             f"| {_cell(str(spec.get('description', '')))} |"
         )
     return lines
@@ -201,7 +197,7 @@ def _function_page(token: str, function: Mapping[str, Any]) -> str:
 
 def function_page_name(token: str) -> str:
     """``venice:index:getApiKeys`` -> ``get-api-keys.md``."""
-    return _snake(token.rsplit(":", 1)[1]).replace("_", "-") + ".md"
+    return snake(token.rsplit(":", 1)[1]).replace("_", "-") + ".md"
 
 
 def _types_page(package: Mapping[str, Any]) -> str:
