@@ -25,8 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.harness import EmulatorProcess, Pipeline, ensure_cli
-from tests.postgres import PostgresServer, server_programs
+from tests.support.cli import ensure_cli
+from tests.support.pipeline import Pipeline
+from tests.support.postgres import PostgresServer, server_programs
+from tests.support.processes import EmulatorProcess
 
 
 def tenants(count: int, usd: float) -> list[dict[str, Any]]:

@@ -26,7 +26,8 @@ from google.protobuf import struct_pb2
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from tests.harness import EmulatorProcess, served_plugin
+from tests.support.cli import served_plugin
+from tests.support.processes import EmulatorProcess
 
 URN = "urn:pulumi:bench::bench::venice:index:ApiKey::key"
 T = TypeVar("T")

@@ -28,7 +28,9 @@ from typing import Any
 
 import httpx
 
-from tests.harness import REPO, ConsumerProcess, EmulatorProcess, PulumiProject, ensure_cli
+from tests.support.cli import REPO, ensure_cli
+from tests.support.processes import ConsumerProcess, EmulatorProcess
+from tests.support.project import PulumiProject
 
 MODEL = "llama-3.2-3b"
 

@@ -33,14 +33,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness import (
-    EmulatorProcess,
-    PulumiProject,
-    ensure_cli,
-    native_python_sdk,
-    plugin_env,
-    served_plugin,
-)
+from tests.support.cli import ensure_cli, native_python_sdk, plugin_env, served_plugin
+from tests.support.processes import EmulatorProcess
+from tests.support.project import PulumiProject
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,8 +18,8 @@ from pulumi_venice import ApiKeyProvider, VeniceClient, Web3ApiKeyProvider
 from pulumi_venice.emulator import EmulatorThread, start_emulator
 
 if TYPE_CHECKING:
-    from .harness import PulumiProject
-    from .postgres import PostgresServer
+    from .support.postgres import PostgresServer
+    from .support.project import PulumiProject
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def web3_provider(
     monkeypatch: pytest.MonkeyPatch, wallet_emulator: EmulatorThread, wallet: tuple[str, str]
 ) -> Web3ApiKeyProvider:
     """A Web3 provider with the wallet, and an admin key of the wallet's own account."""
-    from .harness import wallet_admin_key
+    from .support.keys import wallet_admin_key
 
     monkeypatch.setenv("VENICE_BASE_URL", wallet_emulator.base_url)
     monkeypatch.setenv("VENICE_WALLET_PRIVATE_KEY", wallet[0])
@@ -84,7 +84,7 @@ def provider(provider_env: None) -> ApiKeyProvider:
 @pytest.fixture(scope="session")
 def pulumi_cli() -> Path:
     """The real Pulumi CLI's directory; a failure to get one fails the e2e tests."""
-    from .harness import ensure_cli
+    from .support.cli import ensure_cli
 
     return ensure_cli()
 
@@ -94,7 +94,7 @@ def project_factory(
     tmp_path: Path, pulumi_cli: Path, emulator: EmulatorThread, admin_key: str
 ) -> Callable[..., PulumiProject]:
     """Makes a Pulumi project from a program folder, pointed at the test's emulator."""
-    from .harness import PulumiProject
+    from .support.project import PulumiProject
 
     def make(program: Path, **options: Any) -> PulumiProject:
         workdir = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
@@ -110,7 +110,7 @@ def project_factory(
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server on 127.0.0.1 for the whole session (the pipeline
     tests' shared backend). scripts/test installs its programs when missing."""
-    from .postgres import PostgresServer, server_programs
+    from .support.postgres import PostgresServer, server_programs
 
     programs = server_programs()
     if programs is None:
@@ -130,7 +130,7 @@ def aws_endpoint() -> Iterator[str]:
     the instance-metadata lookup (a host other than loopback) is off."""
     from moto.server import ThreadedMotoServer
 
-    from .harness import free_port
+    from .support.cli import free_port
 
     fake = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -155,7 +155,7 @@ def aws_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``scripts/release`` run as a user runs it, into a folder of its own."""
-    from .harness import REPO
+    from .support.cli import REPO
 
     out = tmp_path_factory.mktemp("release") / "dist"
     done = subprocess.run(

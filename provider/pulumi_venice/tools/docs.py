@@ -136,7 +136,7 @@ Or let the CLI generate the SDK into your project: `pulumi package add
 venice` (a Pulumi YAML or TypeScript project; the CLI and its language hosts
 must be of one release, see the
 [native plugin guide](guides/native-plugin.md)).
-`tests/test_e2e_release_site.py` runs these steps for TypeScript, YAML and Go
+`tests/e2e/test_release_site.py` runs these steps for TypeScript, YAML and Go
 with an empty `PULUMI_HOME`, the release served on 127.0.0.1 in place of the
 release site (`PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES`).
 
