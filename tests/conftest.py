@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pulumi_venice import ApiKeyProvider, VeniceClient, Web3ApiKeyProvider
-from pulumi_venice.emulator import EmulatorThread, start_emulator
+from pulumi_venice.emulator import EmulatorThread
+from pulumi_venice.tools.testing import emulator_for_test
 
 if TYPE_CHECKING:
     from .support.postgres import PostgresServer
@@ -30,8 +31,9 @@ def admin_key() -> str:
 
 @pytest.fixture
 def emulator(admin_key: str) -> Iterator[EmulatorThread]:
-    with start_emulator([admin_key]) as emu:
-        yield emu
+    """An emulator that knows only that admin key (started as users' tests start one)."""
+    with emulator_for_test(admin_key) as venice:
+        yield venice.thread
 
 
 @pytest.fixture
@@ -46,8 +48,8 @@ def wallet() -> tuple[str, str]:
 @pytest.fixture
 def wallet_emulator(admin_key: str, wallet: tuple[str, str]) -> Iterator[EmulatorThread]:
     """An emulator on which only that wallet holds staked VVV."""
-    with start_emulator([admin_key], staked_wallets=[wallet[1]]) as emu:
-        yield emu
+    with emulator_for_test(admin_key, staked_wallets=[wallet[1]]) as venice:
+        yield venice.thread
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ plugin with ``-p no:venice``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -109,13 +110,25 @@ class VeniceEmulator:
                 os.environ[name] = value
 
 
-@pytest.fixture
-def venice_emulator() -> Iterator[VeniceEmulator]:
-    """A fresh Venice API emulator on 127.0.0.1 for one test."""
-    admin_key = ADMIN_KEY_PREFIX + secrets.token_hex(12)
-    with start_emulator([admin_key]) as thread:
-        emulator = VeniceEmulator(thread, admin_key)
+@contextlib.contextmanager
+def emulator_for_test(
+    admin_key: str | None = None, *, staked_wallets: list[str] | None = None
+) -> Iterator[VeniceEmulator]:
+    """A fresh emulator on 127.0.0.1 with one admin key (a new one unless
+    given) and the wallets that hold staked VVV; stopped, and the environment
+    :meth:`VeniceEmulator.use` set restored, on leaving. What
+    :func:`venice_emulator` and this repository's own test fixtures run on."""
+    key = admin_key or ADMIN_KEY_PREFIX + secrets.token_hex(12)
+    with start_emulator([key], staked_wallets=staked_wallets) as thread:
+        emulator = VeniceEmulator(thread, key)
         try:
             yield emulator
         finally:
             emulator.restore()
+
+
+@pytest.fixture
+def venice_emulator() -> Iterator[VeniceEmulator]:
+    """A fresh Venice API emulator on 127.0.0.1 for one test."""
+    with emulator_for_test() as emulator:
+        yield emulator
