@@ -1,11 +1,14 @@
-"""End to end: a stack that release 0.1.0 made keeps working with this code.
+"""End to end: stacks that releases 0.1.0 and 0.2.0 made keep working with
+this code.
 
 Every resource's state carries the provider pickled by that release, which
 names its class by module (``pulumi_venice.provider.ApiKeyProvider``,
-``pulumi_venice.web3_provider.Web3ApiKeyProvider``). The fixture
-(tests/fixtures/legacy_v0_1_0, made by its make_fixture.py) is that stack's
-export and the emulator's keys behind it; here the real CLI refreshes it,
-updates it in place and destroys it with today's code.
+``pulumi_venice.web3_provider.Web3ApiKeyProvider``: shims now, see
+tests/unit/test_layout.py). Each fixture (tests/fixtures/legacy_v*, made by
+its make_fixture.py) is that stack's export and the emulator's keys behind
+it; here the real CLI refreshes it, updates it in place and destroys it with
+today's code. 0.2.0's stack holds a key in its grace the way that release
+kept it (``retiring_key_id``); destroy revokes it too.
 """
 
 from __future__ import annotations
@@ -24,17 +27,19 @@ from ..support.project import PulumiProject
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE = REPO / "tests" / "fixtures" / "legacy_v0_1_0"
 EMULATOR_ADMIN = "VENICE_ADMIN_KEY_fixtureemulatoradmin"
+RELEASES = {"0.1.0": "legacy_stack", "0.2.0": "legacy_stack_v0_2_0"}
 
 
-def test_a_stack_made_by_release_0_1_0_refreshes_updates_and_destroys(
-    pulumi_cli: Path, tmp_path: Path
+@pytest.mark.parametrize("release", sorted(RELEASES))
+def test_a_stack_made_by_an_earlier_release_refreshes_updates_and_destroys(
+    release: str, pulumi_cli: Path, tmp_path: Path
 ) -> None:
-    fixture: dict[str, Any] = json.loads((FIXTURE / "fixture.json").read_text())
+    fixture_dir = REPO / "tests" / "fixtures" / f"legacy_v{release.replace('.', '_')}"
+    fixture: dict[str, Any] = json.loads((fixture_dir / "fixture.json").read_text())
     state = tmp_path / "venice.json"
-    shutil.copy(FIXTURE / "emulator-state.json", state)
-    export = json.loads((FIXTURE / "stack.json").read_text())
+    shutil.copy(fixture_dir / "emulator-state.json", state)
+    export = json.loads((fixture_dir / "stack.json").read_text())
     (provider,) = [
         r for r in export["deployment"]["resources"] if r["type"].startswith("pulumi:providers:")
     ]
@@ -49,7 +54,7 @@ def test_a_stack_made_by_release_0_1_0_refreshes_updates_and_destroys(
         project = PulumiProject(
             workdir,
             pulumi_cli,
-            REPO / "tests" / "programs" / "legacy_stack",
+            REPO / "tests" / "programs" / RELEASES[release],
             base_url=emulator.base_url,
             admin_key=fixture["admin_key"],
             stack="legacy",
@@ -58,7 +63,7 @@ def test_a_stack_made_by_release_0_1_0_refreshes_updates_and_destroys(
         # The stack's secrets are encrypted under its own salt; the emulator
         # now listens on another port.
         # (kept as stack-config.yaml: the repository ignores Pulumi.*.yaml files)
-        config = (FIXTURE / "stack-config.yaml").read_text()
+        config = (fixture_dir / "stack-config.yaml").read_text()
         (project.dir / "Pulumi.legacy.yaml").write_text(config.replace(old_url, emulator.base_url))
         imported = tmp_path / "stack.json"
         imported.write_text(json.dumps(export).replace(old_url, emulator.base_url))
@@ -73,6 +78,8 @@ def test_a_stack_made_by_release_0_1_0_refreshes_updates_and_destroys(
             }
 
         assert {before[f"{n}_id"] for n in ("rotating", "admin", "wallet")} <= set(wallet_keys())
+        in_grace = fixture.get("retiring_key_id")
+        assert in_grace is None or in_grace in wallet_keys()
 
         project.refresh()
         assert project.outputs(show_secrets=True) == before
