@@ -17,9 +17,10 @@ import pytest
 
 from pulumi_venice import VeniceClient
 from pulumi_venice.emulator import EmulatorThread
-from pulumi_venice.keys.fingerprint import fingerprint, matches, stack_salt
+from pulumi_venice.keys.fingerprint import fingerprint, matches
 from pulumi_venice.keys.lifecycle import KeyLifecycle
 from pulumi_venice.keys.web3 import Web3KeyLifecycle
+from pulumi_venice.plugin.native import stack_salt
 
 from ..support.keys import key_works, managed, wallet_admin_key
 

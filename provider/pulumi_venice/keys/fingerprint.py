@@ -36,13 +36,3 @@ def matches(recorded: str, value: str) -> bool:
     if scheme != FINGERPRINT_SCHEME or not salt:
         return False
     return hmac.compare_digest(fingerprint(value, salt), recorded)
-
-
-def stack_salt(urn: str | None) -> str:
-    """``<project>/<stack>`` from a resource's URN
-    (``urn:pulumi:<stack>::<project>::<type>::<name>``), else the default."""
-    if urn and urn.startswith("urn:pulumi:"):
-        parts = urn.removeprefix("urn:pulumi:").split("::")
-        if len(parts) >= 2 and parts[0] and parts[1]:
-            return f"{parts[1]}/{parts[0]}"
-    return DEFAULT_SALT

@@ -53,7 +53,7 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..keys.context import ProviderContext
-from ..keys.fingerprint import stack_salt
+from ..keys.fingerprint import DEFAULT_SALT
 from ..keys.lifecycle import KeyLifecycle
 from ..keys.outcomes import Diff
 from ..keys.web3 import Web3KeyLifecycle
@@ -296,3 +296,13 @@ def _config(given: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str,
         value = given.get(name, variables.get(f"venice:config:{name}"))
         config[key] = f"{value:g}" if isinstance(value, float) else value
     return config
+
+
+def stack_salt(urn: str | None) -> str:
+    """``<project>/<stack>`` from a resource's URN
+    (``urn:pulumi:<stack>::<project>::<type>::<name>``), else the default."""
+    if urn and urn.startswith("urn:pulumi:"):
+        parts = urn.removeprefix("urn:pulumi:").split("::")
+        if len(parts) >= 2 and parts[0] and parts[1]:
+            return f"{parts[1]}/{parts[0]}"
+    return DEFAULT_SALT
