@@ -151,3 +151,12 @@ def test_paths_users_hold_stay_importable_as_short_shims(shim: str) -> None:
     attribute = SHIMS[shim]
     assert attribute is not None
     assert callable(getattr(importlib.import_module(shim), attribute))
+
+
+def test_the_tests_guide_lists_every_test_file() -> None:
+    """docs/guides/tests.md says what each test file proves, every one of them."""
+    repository = Path(__file__).resolve().parents[2]
+    guide = (repository / "docs" / "guides" / "tests.md").read_text(encoding="utf-8")
+    files = sorted(p.relative_to(repository) for p in (repository / "tests").rglob("test_*.py"))
+    unlisted = [str(f) for f in files if f"`{f}`" not in guide]
+    assert unlisted == [], f"say in docs/guides/tests.md what these prove: {unlisted}"
