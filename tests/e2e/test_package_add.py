@@ -55,23 +55,33 @@ def consistent_cli() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def test_pulumi_package_add_in_a_yaml_project_gets_a_key_up(
-    consistent_cli: Path, tmp_path: Path, emulator: EmulatorThread, admin_key: str
-) -> None:
+def package_project(
+    cli: Path, tmp_path: Path, emulator: EmulatorThread, admin_key: str, program: str
+) -> PulumiProject:
+    """A project of tests/native/PROGRAM on the consistent toolchain, the plugin installed."""
     project = PulumiProject(
         tmp_path,
-        consistent_cli,
-        REPO / "tests" / "native" / "yaml_package_add",
+        cli,
+        REPO / "tests" / "native" / program,
         base_url=emulator.base_url,
         admin_key=admin_key,
-        runtime="yaml",
+        runtime="yaml" if program.startswith("yaml") else "nodejs",
     )
     assert project.pulumi("version").stdout.strip() == TOOLCHAIN
     project.install_native_plugin()
+    return project
+
+
+def package_added(project: PulumiProject) -> str:
+    """``pulumi package add venice``; what it said."""
     added = project.pulumi("package", "add", "venice")
-    assert 'Added package "venice"' in added.stdout + added.stderr
-    declared = yaml.safe_load((project.dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    assert declared["packages"] == {"venice": f"venice@{__version__}"}
+    said = added.stdout + added.stderr
+    assert 'Added package "venice"' in said, said
+    return said
+
+
+def key_up_and_destroyed(project: PulumiProject, emulator: EmulatorThread, admin_key: str) -> None:
+    """``up`` makes a working key (the program's ``key_secret``); destroy revokes it."""
     project.up()
     secret = project.outputs(show_secrets=True)["key_secret"]
     assert key_works(emulator.base_url, secret)
@@ -80,24 +90,26 @@ def test_pulumi_package_add_in_a_yaml_project_gets_a_key_up(
     project.assert_never_shown([secret, admin_key])
 
 
+def test_pulumi_package_add_in_a_yaml_project_gets_a_key_up(
+    consistent_cli: Path, tmp_path: Path, emulator: EmulatorThread, admin_key: str
+) -> None:
+    project = package_project(consistent_cli, tmp_path, emulator, admin_key, "yaml_package_add")
+    package_added(project)
+    declared = yaml.safe_load((project.dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert declared["packages"] == {"venice": f"venice@{__version__}"}
+    key_up_and_destroyed(project, emulator, admin_key)
+
+
 def test_pulumi_package_add_in_a_typescript_project_gets_a_key_up(
     consistent_cli: Path, tmp_path: Path, emulator: EmulatorThread, admin_key: str
 ) -> None:
-    project = PulumiProject(
-        tmp_path,
-        consistent_cli,
-        REPO / "tests" / "native" / "typescript_package_add",
-        base_url=emulator.base_url,
-        admin_key=admin_key,
-        runtime="nodejs",
+    project = package_project(
+        consistent_cli, tmp_path, emulator, admin_key, "typescript_package_add"
     )
     npm = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
     done = subprocess.run(npm, cwd=project.dir, env=project.env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    project.install_native_plugin()
-    added = project.pulumi("package", "add", "venice")
-    said = added.stdout + added.stderr
-    assert 'Added package "venice"' in said, said
+    said = package_added(project)
     # The SDK is generated into sdks/venice, built by its postinstall (tsc),
     # and linked into package.json under the name the CLI tells the user to
     # import, which is the program's import.
@@ -106,9 +118,4 @@ def test_pulumi_package_add_in_a_typescript_project_gets_a_key_up(
     assert manifest["dependencies"][module] == "file:sdks/venice"
     assert f'from "{module}"' in (project.dir / "index.ts").read_text(encoding="utf-8")
     assert (project.dir / "sdks" / "venice" / "bin" / "config" / "vars.js").is_file()
-    project.up()
-    secret = project.outputs(show_secrets=True)["key_secret"]
-    assert key_works(emulator.base_url, secret)
-    project.destroy()
-    assert not key_works(emulator.base_url, secret)
-    project.assert_never_shown([secret, admin_key])
+    key_up_and_destroyed(project, emulator, admin_key)
