@@ -16,8 +16,11 @@ holds this key. Three sinks:
 - ``aws_secrets_manager``: a secret of AWS Secrets Manager, through boto3 (the
   optional extra ``pulumi-venice[aws]``) and its usual credentials.
 
-The settings are validated at preview (one sentence per field); nothing here
-ever puts the value in a message: what a command prints is redacted of it.
+Here is what the lifecycle calls (deliver, record, refresh, remove); the
+settings, validated at preview one sentence per field, are
+:mod:`pulumi_venice.settings.sinks`; the sinks themselves
+:mod:`pulumi_venice.keys.sinks`, which never put the value in a message;
+the fingerprint :mod:`pulumi_venice.keys.fingerprint`.
 """
 
 from __future__ import annotations

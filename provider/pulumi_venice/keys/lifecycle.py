@@ -1,11 +1,12 @@
 """The lifecycle of a Venice key: check, diff, create, read, update, delete, rotate.
 
-This is the one core every front door sits on (the dynamic providers of
-provider.py and web3_provider.py today; a native provider plugin next). It
-knows nothing of Pulumi's transports: it takes and returns plain values.
-A front door unwraps secrets once where a call enters, gives a value not yet
-known at preview as :data:`~pulumi_venice.settings.inputs.UNKNOWN`, and marks the
-outputs named in :data:`~pulumi_venice.settings.inputs.SECRET_OUTPUTS` secret on the way out.
+This is the one core both front doors sit on (the dynamic providers of
+:mod:`pulumi_venice.dynamic` and the native plugin of
+:mod:`pulumi_venice.plugin`). It knows nothing of Pulumi's transports: it
+takes and returns plain values. A front door unwraps secrets once where a
+call enters, gives a value not yet known at preview as
+:data:`~pulumi_venice.settings.fields.UNKNOWN`, and marks the outputs named
+in :data:`~pulumi_venice.settings.inputs.SECRET_OUTPUTS` secret on the way out.
 
 :class:`KeyLifecycle` makes ordinary keys with an admin key; what differs for
 other kinds (a wallet's key: :mod:`pulumi_venice.keys.web3`) is how a key
