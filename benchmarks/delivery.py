@@ -23,6 +23,7 @@ from typing import Any
 
 from pulumi_venice.emulator import Limits, start_emulator
 from pulumi_venice.keys.lifecycle import KeyLifecycle
+from tests.support.core import PlainCore
 
 STORE = "import sys; open(sys.argv[1], 'w').write(sys.stdin.read())"
 READ = "import sys; print(open(sys.argv[1]).read())"
@@ -80,7 +81,7 @@ def main() -> None:
             tempfile.TemporaryDirectory() as tmp,
         ):
             os.environ.update(VENICE_API_KEY=admin, VENICE_BASE_URL=emulator.base_url)
-            lifecycle = KeyLifecycle()
+            lifecycle = PlainCore(KeyLifecycle())
             base = {"api_key_type": "INFERENCE", "description": "bench"}
             print(f"{keys} keys per case, emulator at {emulator.base_url}, moto at :{port}")
             print(f"{'case':<28} {'create ms/key':>14} {'+ vs plain':>11} {'refresh ms/key':>15}")

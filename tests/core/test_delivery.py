@@ -22,6 +22,7 @@ from pulumi_venice.keys.lifecycle import KeyLifecycle
 from pulumi_venice.keys.web3 import Web3KeyLifecycle
 from pulumi_venice.plugin.native import stack_salt
 
+from ..support.core import PlainCore
 from ..support.keys import key_works, managed, wallet_admin_key
 
 STACK = "proj/dev"
@@ -29,17 +30,17 @@ BASE: dict[str, Any] = {"api_key_type": "INFERENCE", "description": "delivered"}
 
 
 @pytest.fixture
-def lifecycle(provider_env: None) -> KeyLifecycle:
-    return KeyLifecycle()
+def lifecycle(provider_env: None) -> PlainCore:
+    return PlainCore(KeyLifecycle())
 
 
-def delivery_inputs(lifecycle: KeyLifecycle, deliver_to: Any, **more: Any) -> dict[str, Any]:
+def delivery_inputs(lifecycle: PlainCore, deliver_to: Any, **more: Any) -> dict[str, Any]:
     inputs, failures = lifecycle.check({**BASE, "deliver_to": deliver_to, **more})
     assert failures == [], failures
     return inputs
 
 
-def reasons(lifecycle: KeyLifecycle, deliver_to: Any, **more: Any) -> list[str]:
+def reasons(lifecycle: PlainCore, deliver_to: Any, **more: Any) -> list[str]:
     _, failures = lifecycle.check({**BASE, "deliver_to": deliver_to, **more})
     return [reason for _, reason in failures]
 
@@ -52,7 +53,7 @@ def no_value_in(outputs: dict[str, Any], value: str) -> None:
 # -- check ----------------------------------------------------------------------
 
 
-def test_bad_sinks_fail_at_check_one_sentence_each(lifecycle: KeyLifecycle, tmp_path: Path) -> None:
+def test_bad_sinks_fail_at_check_one_sentence_each(lifecycle: PlainCore, tmp_path: Path) -> None:
     path = str(tmp_path / "key")
     cases = {
         "must give exactly one of file, command, aws_secrets_manager (got file and command)": {
@@ -85,9 +86,7 @@ def test_bad_sinks_fail_at_check_one_sentence_each(lifecycle: KeyLifecycle, tmp_
         assert len(found) == 1 and expected in found[0], (deliver_to, found)
 
 
-def test_a_mode_may_be_a_number_as_programs_write_it(
-    lifecycle: KeyLifecycle, tmp_path: Path
-) -> None:
+def test_a_mode_may_be_a_number_as_programs_write_it(lifecycle: PlainCore, tmp_path: Path) -> None:
     inputs = delivery_inputs(
         lifecycle, {"file": {"path": str(tmp_path / "k"), "mode": float(0o640)}}
     )
@@ -102,7 +101,7 @@ def test_a_mode_may_be_a_number_as_programs_write_it(
 
 
 def test_adopting_a_key_delivers_only_a_value_it_is_given(
-    lifecycle: KeyLifecycle, tmp_path: Path
+    lifecycle: PlainCore, tmp_path: Path
 ) -> None:
     found = reasons(lifecycle, {"file": {"path": str(tmp_path / "k")}}, import_id="abc")
     assert found == [
@@ -144,7 +143,7 @@ def test_the_fingerprint_is_keyed_by_the_stack_and_recognises_only_its_key() -> 
 
 
 def test_a_file_sink_gets_the_value_and_the_state_does_not(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, tmp_path: Path
+    lifecycle: PlainCore, emulator: EmulatorThread, tmp_path: Path
 ) -> None:
     target = tmp_path / "venice.key"
     inputs = delivery_inputs(lifecycle, {"file": {"path": str(target)}})
@@ -166,7 +165,7 @@ def test_a_file_sink_gets_the_value_and_the_state_does_not(
 
 @pytest.mark.parametrize("loss", ["deleted", "overwritten"])
 def test_refresh_sees_a_sink_that_lost_the_key_and_up_delivers_a_new_one(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, tmp_path: Path, loss: str
+    lifecycle: PlainCore, emulator: EmulatorThread, tmp_path: Path, loss: str
 ) -> None:
     target = tmp_path / "venice.key"
     inputs = delivery_inputs(lifecycle, {"file": {"path": str(target)}})
@@ -190,7 +189,7 @@ def test_refresh_sees_a_sink_that_lost_the_key_and_up_delivers_a_new_one(
 
 
 def test_a_replacement_into_the_same_file_is_written_before_the_old_key_retires(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
+    lifecycle: PlainCore, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
 ) -> None:
     target = tmp_path / "venice.key"
     deliver_to = {"file": {"path": str(target)}, "remove_on_destroy": True}
@@ -214,9 +213,7 @@ def test_a_replacement_into_the_same_file_is_written_before_the_old_key_retires(
     assert not key_works(emulator.base_url, old_value)  # its grace ended with the destroy
 
 
-def test_destroy_keeps_a_file_that_holds_another_key(
-    lifecycle: KeyLifecycle, tmp_path: Path
-) -> None:
+def test_destroy_keeps_a_file_that_holds_another_key(lifecycle: PlainCore, tmp_path: Path) -> None:
     target = tmp_path / "venice.key"
     inputs = delivery_inputs(lifecycle, {"file": {"path": str(target)}, "remove_on_destroy": True})
     key_id, outputs = lifecycle.create(inputs, "k", stack=STACK)
@@ -225,7 +222,7 @@ def test_destroy_keeps_a_file_that_holds_another_key(
     assert target.read_text() == "VENICE_INFERENCE_KEY_another"
 
 
-def test_an_update_in_place_keeps_the_delivery(lifecycle: KeyLifecycle, tmp_path: Path) -> None:
+def test_an_update_in_place_keeps_the_delivery(lifecycle: PlainCore, tmp_path: Path) -> None:
     target = tmp_path / "venice.key"
     inputs = delivery_inputs(lifecycle, {"file": {"path": str(target)}})
     key_id, outputs = lifecycle.create(inputs, "k", stack=STACK)
@@ -254,7 +251,7 @@ REFUSE = (
 
 
 def test_a_command_gets_the_value_on_stdin_only(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, tmp_path: Path
+    lifecycle: PlainCore, emulator: EmulatorThread, tmp_path: Path
 ) -> None:
     store = str(tmp_path / "store")
     command = {
@@ -280,7 +277,7 @@ def test_a_command_gets_the_value_on_stdin_only(
 
 
 def test_a_command_that_fails_revokes_the_new_key_and_shows_no_value(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread
+    lifecycle: PlainCore, emulator: EmulatorThread
 ) -> None:
     inputs = delivery_inputs(lifecycle, {"command": {"argv": [sys.executable, "-c", REFUSE]}})
     with pytest.raises(Exception) as caught:
@@ -293,7 +290,7 @@ def test_a_command_that_fails_revokes_the_new_key_and_shows_no_value(
 
 
 def test_a_program_that_cannot_be_found_is_named(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread
+    lifecycle: PlainCore, emulator: EmulatorThread
 ) -> None:
     inputs = delivery_inputs(lifecycle, {"command": {"argv": ["/nonexistent/store-it"]}})
     with pytest.raises(Exception, match="/nonexistent/store-it was not found"):
@@ -310,7 +307,7 @@ def secrets_manager(aws_endpoint: str) -> Iterator[Any]:
 
 
 def test_aws_secrets_manager_gets_the_value_and_gives_it_back(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, aws_endpoint: str, secrets_manager: Any
+    lifecycle: PlainCore, emulator: EmulatorThread, aws_endpoint: str, secrets_manager: Any
 ) -> None:
     name = "venice/test-" + str(id(lifecycle))
     deliver_to = {
@@ -407,7 +404,7 @@ def test_the_plugin_delivers_with_its_camel_case_names(
     asyncio.run(run())
 
 
-def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: KeyLifecycle) -> None:
+def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: PlainCore) -> None:
     """The api_key output of a delivered ADMIN key is null: a key managed with
     it must fail at check, not fall back to the provider's admin key."""
     _, failures = lifecycle.check({**BASE, "admin_api_key": None})
@@ -417,7 +414,7 @@ def test_a_null_admin_key_from_a_delivered_key_fails_check(lifecycle: KeyLifecyc
 
 
 def test_an_adopted_key_is_delivered_when_its_value_is_given(
-    lifecycle: KeyLifecycle, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
+    lifecycle: PlainCore, emulator: EmulatorThread, client: VeniceClient, tmp_path: Path
 ) -> None:
     from pulumi_venice.venice.models import CreateApiKeyRequest
 
@@ -440,7 +437,7 @@ def test_an_adopted_key_is_delivered_when_its_value_is_given(
 def test_a_wallet_key_is_delivered_and_managed_with_the_admin_key(
     provider_env: None, emulator: EmulatorThread, tmp_path: Path
 ) -> None:
-    wallet = Web3KeyLifecycle()
+    wallet = PlainCore(Web3KeyLifecycle())
     target = tmp_path / "wallet.key"
     private_key = "0x" + "2e" * 32
     inputs, failures = wallet.check(
@@ -501,7 +498,7 @@ def test_the_plugin_names_every_nested_field_in_camel_case() -> None:
 
 
 def test_a_refused_retirement_keeps_a_delivered_replacement(
-    lifecycle: KeyLifecycle,
+    lifecycle: PlainCore,
     emulator: EmulatorThread,
     tmp_path: Path,
     mocker: Any,
@@ -541,7 +538,7 @@ def test_a_refused_retirement_keeps_a_delivered_replacement(
 
 
 def test_a_read_command_that_fails_shows_nothing_it_printed(
-    lifecycle: KeyLifecycle, tmp_path: Path
+    lifecycle: PlainCore, tmp_path: Path
 ) -> None:
     """A read_argv that prints the value and then fails (saying it on
     standard error too) fails the refresh, with neither shown."""

@@ -52,6 +52,7 @@ from pulumi.runtime.rpc import (
 )
 
 from ..keys.lifecycle import KeyLifecycle
+from ..keys.state import KeyState
 from ..settings.checking import engine_failures
 from ..settings.config import CONFIG_KEYS
 from ..settings.fields import UNKNOWN
@@ -125,6 +126,11 @@ def plain(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _plain_value(v) for k, v in props.items() if k not in HIDDEN_INPUTS}
 
 
+def state_of(props: Mapping[str, Any]) -> KeyState:
+    """A key's state as the core takes it, from the properties the engine kept."""
+    return KeyState.from_props(plain(props))
+
+
 def _hidden(props: Mapping[str, Any], name: str) -> str | None:
     value = props.get(name)
     return value if isinstance(value, str) and value != UNKNOWN else None
@@ -140,8 +146,11 @@ def stack(props: Mapping[str, Any]) -> str | None:
     return _hidden(props, STACK_KEY)
 
 
-def secret_marked(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The core's values with its secret outputs wrapped as Pulumi secrets."""
+def secret_marked(values: Mapping[str, Any] | KeyState) -> dict[str, Any]:
+    """The core's values (or a key's state) with its secret outputs wrapped as
+    Pulumi secrets."""
+    if isinstance(values, KeyState):
+        values = values.props()
     return {
         k: wrap_rpc_secret(v) if k in SECRET_OUTPUTS and v is not None else v
         for k, v in values.items()
@@ -181,7 +190,7 @@ class ApiKeyProvider(ResourceProvider):
 
     @plain_errors
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        diff = self.lifecycle.diff(id_, plain(olds), plain(news), identity(news))
+        diff = self.lifecycle.diff(id_, state_of(olds), plain(news), identity(news))
         # The new key is always made before the old one is retired.
         return DiffResult(
             changes=diff.changes,
@@ -205,15 +214,15 @@ class ApiKeyProvider(ResourceProvider):
 
     @plain_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        read = self.lifecycle.read(id_, plain(props))
+        read = self.lifecycle.read(id_, state_of(props))
         if read.key_id is None:
             return ReadResult(None, {})
         return ReadResult(read.key_id, secret_marked(read.outputs), secret_marked(read.inputs))
 
     @plain_errors
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(secret_marked(self.lifecycle.update(id_, plain(olds), plain(news))))
+        return UpdateResult(secret_marked(self.lifecycle.update(id_, state_of(olds), plain(news))))
 
     @plain_errors
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.lifecycle.delete(id_, plain(props))
+        self.lifecycle.delete(id_, state_of(props))

@@ -3,8 +3,6 @@ against what the program says of it, and given the program's settings."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..settings import times
 from ..settings.checking import changed_fields
 from ..settings.inputs import UPDATE_FIELDS, KeySettings
@@ -12,11 +10,12 @@ from ..settings.times import parse_expiry
 from ..venice.client import VeniceClient
 from ..venice.errors import ImportKeyError, KeyNotFoundError
 from .records import inputs_from, kept_expiry, outputs_from, update_request
+from .state import KeyState
 
 
-def adopt(settings: KeySettings, client: VeniceClient) -> tuple[str, dict[str, Any]]:
+def adopt(settings: KeySettings, client: VeniceClient) -> tuple[str, KeyState]:
     """Adopt the existing key ``import_id`` (with ``client``, its manager)
-    instead of creating one: its id and outputs. The key's settings become the
+    instead of creating one: its id and state. The key's settings become the
     inputs' (one PATCH, if they differ); its value is ``import_api_key``, if
     given and if it is this key's."""
     key_id = settings.import_id or ""

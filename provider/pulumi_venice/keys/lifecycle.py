@@ -66,6 +66,7 @@ from .retirement import (
     retiring_outputs,
 )
 from .revocation import confirm_gone, own_value, take_back
+from .state import KeyState
 
 
 class KeyLifecycle:
@@ -95,12 +96,13 @@ class KeyLifecycle:
     def diff(
         self,
         key_id: str,
-        olds: Mapping[str, Any],
+        state: KeyState,
         news: Mapping[str, Any],
         identity: str | None = None,
     ) -> Diff:
         """What changes; ``identity`` (the resource's URN) ties a replacement
         to the create that makes it (see :mod:`pulumi_venice.keys.retirement`)."""
+        olds = state.props()
         changed, replaces = changed_fields(olds, news, self.kind.replace_fields)
         known = {k: v for k, v in news.items() if not contains_unknown(v)}
         due = rotation.rotation_reason(olds, known, times.now())
@@ -126,8 +128,8 @@ class KeyLifecycle:
     @explained
     def create(
         self, props: Mapping[str, Any], identity: str | None = None, *, stack: str | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        """Make the key (exactly once); its id and outputs. With ``deliver_to``
+    ) -> tuple[str, KeyState]:
+        """Make the key (exactly once); its id and state. With ``deliver_to``
         its value goes to the sink (``stack``, ``<project>/<stack>``, salts
         the fingerprint) before anything else changes; when it replaces a key
         with ``retire_grace``, that key is then retired, at Venice.
@@ -145,20 +147,19 @@ class KeyLifecycle:
         created, manager, extra = self.kind.mint(settings, props, expires_at)
         made = Made(created, settings, expires_at, replacement, {**props, **extra})
         try:
-            return created.id, self._finish(made, manager, extra, stack)
+            return created.id, self._finish(made, manager, stack)
         except KeptKeyError as kept:
-            outputs = self._outputs(made, kept.record, extra, kept.delivered)
-            raise PartialCreateError(str(kept), created.id, outputs) from None
+            outputs = self._outputs(made, kept.record, kept.delivered)
+            raise PartialCreateError(str(kept), created.id, outputs.props()) from None
 
     def _finish(
         self,
         made: Made,
         manager: VeniceClient | None,
-        extra: dict[str, Any],
         stack: str | None,
-    ) -> dict[str, Any]:
+    ) -> KeyState:
         """What follows the making of a key: its settings, its sink, the
-        retirement of the key it replaces; its outputs."""
+        retirement of the key it replaces; its state."""
         created, settings = made.created, made.settings
         out_of_reach = self.kind.out_of_reach(made.props)
         record = (
@@ -182,29 +183,35 @@ class KeyLifecycle:
         )
         if retired and made.replacement is not None:
             self._replacements.mark_retired(made.replacement.old_id)
-        return self._outputs(made, record, extra, delivered, retired=retired)
+        return self._outputs(made, record, delivered, retired=retired)
 
     def _outputs(
         self,
         made: Made,
         record: ApiKeyRecord,
-        extra: dict[str, Any],
         delivered: dict[str, Any],
         *,
         retired: bool = False,
-    ) -> dict[str, Any]:
-        """A new key's outputs, from Venice's record of it."""
-        outputs = outputs_from(
+    ) -> KeyState:
+        """A new key's state: Venice's record of it, the settings it carries
+        (with its kind's own: ``made.props`` holds what minting added), the
+        keys in their grace it inherits, and its delivery. Each field comes
+        from one of them."""
+        recorded = outputs_from(
             record,
             api_key=made.created.api_key,
             keepers=made.settings.keepers,
             expires_as=made.expires_at,
         )
-        retiring = retiring_outputs(inherited(made.replacement, retired))
-        return {**outputs, **self._carried(made.props), **retiring, **extra, **delivered}
+        return recorded.with_fields(
+            **self._carried(made.props),
+            **retiring_outputs(inherited(made.replacement, retired)),
+            **delivered,
+        )
 
     @explained
-    def read(self, key_id: str, props: Mapping[str, Any]) -> Read:
+    def read(self, key_id: str, state: KeyState) -> Read:
+        props = state.props()
         try:
             record = self._read_key(key_id, props)
         except (KeyNotFoundError, AuthenticationError) as error:
@@ -214,22 +221,21 @@ class KeyLifecycle:
             # learns it as its own value being refused): refresh drops it, once
             # its own value confirms it (the manager may be of another account).
             self._confirm_gone(key_id, own_value(props), props, f"refresh API key {key_id}")
-            return Read(None, {}, {})
+            return Read(None, KeyState(), {})
         keepers = props.get("keepers") or {}
         extra = self._carried(props)
-        outputs = outputs_from(
+        recorded = outputs_from(
             record,
             api_key=text_value(props, "api_key"),
             keepers=keepers,
             expires_as=props.get("expires_at"),
         )
-        retiring = retiring_outputs(self._still_retiring(props))
-        sink = delivery.refreshed(props)
-        return Read(
-            key_id,
-            {**outputs, **extra, **retiring, **sink},
-            {**inputs_from(record, keepers, props), **extra},
+        outputs = recorded.with_fields(
+            **extra,
+            **retiring_outputs(self._still_retiring(props)),
+            **delivery.refreshed(props),
         )
+        return Read(key_id, outputs, {**inputs_from(record, keepers, props), **extra})
 
     def _still_retiring(self, props: Mapping[str, Any]) -> list[Retiring]:
         """The keys of this key's grace list that are not gone: those Venice
@@ -281,9 +287,8 @@ class KeyLifecycle:
             ) from None
 
     @explained
-    def update(
-        self, key_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def update(self, key_id: str, state: KeyState, news: Mapping[str, Any]) -> KeyState:
+        olds = state.props()
         settings = self.kind.settings_from(news)
         # The credential the key is managed with now (it may have changed too).
         client = self.kind.manager(
@@ -300,15 +305,20 @@ class KeyLifecycle:
                 "It was deleted (or expired) outside Pulumi: run `pulumi refresh` (or "
                 "`pulumi up --refresh`) to drop it from the state, and `pulumi up` makes a new one."
             ) from None
-        secret = text_value(olds, "api_key")
-        outputs = outputs_from(
-            record, api_key=secret, keepers=settings.keepers, expires_as=expires_at
+        recorded = outputs_from(
+            record,
+            api_key=text_value(olds, "api_key"),
+            keepers=settings.keepers,
+            expires_as=expires_at,
         )
-        retiring = retiring_outputs(retiring_keys(olds))
-        return {**outputs, **self._carried(news), **retiring, **delivery.recorded(olds)}
+        return recorded.with_fields(
+            **self._carried(news),
+            **retiring_outputs(retiring_keys(olds)),
+            **delivery.recorded(olds),
+        )
 
     @explained
-    def delete(self, key_id: str, props: Mapping[str, Any]) -> None:
+    def delete(self, key_id: str, state: KeyState) -> None:
         """Revoke the key, unless Venice shows it retiring (its replacement
         gave it a grace period). Destroying a key also revokes every key it
         replaced that is still in its grace period, and with
@@ -317,6 +327,7 @@ class KeyLifecycle:
         "Not found" is taken as gone only when the key's own value confirms
         it: a manager of another account gets the same answer for a live key.
         """
+        props = state.props()
         client = self.kind.manager(f"delete API key {key_id}", props)
         self.context.changing_keys()
         # A key that manages itself and whose own value is refused is gone.
@@ -351,7 +362,7 @@ class KeyLifecycle:
 
     # -- helpers ------------------------------------------------------------
 
-    def _adopt(self, settings: KeySettings, stack: str | None) -> tuple[str, dict[str, Any]]:
+    def _adopt(self, settings: KeySettings, stack: str | None) -> tuple[str, KeyState]:
         """Adopt the existing key ``import_id`` instead of creating one (and
         deliver the value given as ``import_api_key``, with ``deliver_to``)."""
         inputs = settings.to_inputs()
@@ -361,7 +372,7 @@ class KeyLifecycle:
         delivered: dict[str, Any] = {}
         if settings.deliver_to is not None and settings.import_api_key is not None:
             delivered = delivery.deliver(settings.deliver_to, settings.import_api_key, stack)
-        return key_id, {**outputs, **self._carried(inputs), **delivered}
+        return key_id, outputs.with_fields(**self._carried(inputs), **delivered)
 
     def _is_retiring(
         self,

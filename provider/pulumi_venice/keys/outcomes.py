@@ -24,6 +24,7 @@ from ..venice.models import CreatedApiKey
 from .retirement import (
     Replacement,
 )
+from .state import KeyState
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,7 +56,7 @@ class Read:
     """A key as refresh sees it; ``key_id`` is None when it is gone."""
 
     key_id: str | None
-    outputs: dict[str, Any]
+    outputs: KeyState
     inputs: dict[str, Any]
 
 

@@ -15,6 +15,7 @@ from ..settings.key_settings import BaseKeySettings, LimitSettings
 from ..settings.times import format_expiry
 from ..venice.models import ApiKeyRecord, CreateApiKeyRequest, CreatedApiKey, UpdateApiKeyRequest
 from . import rotation
+from .state import KeyState
 
 # Where Venice's record names a setting otherwise.
 _RECORD_NAMES: Final = {"consumption_limit": "consumption_limits"}
@@ -33,8 +34,8 @@ def outputs_from(
     api_key: str | None,
     keepers: Mapping[str, str],
     expires_as: Any = None,
-) -> dict[str, Any]:
-    """The resource's outputs: Venice's view of the key, plus the secret and keepers.
+) -> KeyState:
+    """The key's state as Venice shows it: its record, plus the secret and keepers.
 
     ``expires_as`` is the expiry as the program wrote it (``2027-06-30``): when
     it names the same instant as Venice's, it is kept in that form, so that a
@@ -47,7 +48,7 @@ def outputs_from(
     expires_at = record.expires_at
     if expires_at and isinstance(expires_as, str) and same_expiry(expires_as, expires_at):
         outputs["expires_at"] = expires_as
-    return outputs
+    return KeyState.model_validate(outputs)
 
 
 def inputs_from(
@@ -60,7 +61,7 @@ def inputs_from(
     state = state or {}
     outputs = outputs_from(
         record, api_key=None, keepers=keepers, expires_as=state.get("expires_at")
-    )
+    ).props()
     inputs = {k: outputs[k] for k in KeySettings.model_fields if k in outputs}
     if state.get("expires_after"):
         inputs["expires_at"] = None

@@ -56,6 +56,7 @@ from ..keys.context import ProviderContext
 from ..keys.fingerprint import DEFAULT_SALT
 from ..keys.lifecycle import KeyLifecycle
 from ..keys.outcomes import Diff
+from ..keys.state import KeyState
 from ..keys.web3 import Web3KeyLifecycle
 from ..settings.checking import engine_failures
 from ..settings.config import CONFIG_KEYS, resolve_settings, unknown_settings
@@ -176,7 +177,7 @@ class VeniceProvider(Provider):
         lifecycle = self._lifecycle(request.type)
         diff = lifecycle.diff(
             request.resource_id,
-            plain(request.old_state),
+            KeyState.from_props(plain(request.old_state)),
             plain(request.new_inputs),
             identity=request.urn,
         )
@@ -200,19 +201,19 @@ class VeniceProvider(Provider):
             # The key exists and is kept: the engine records it with the error.
             properties = PropertyValue.marshal_map(wire(error.outputs, SECRETS))
             raise InitFailedError(str(error), error.key_id, properties) from None
-        return CreateResponse(resource_id=key_id, properties=wire(outputs, SECRETS))
+        return CreateResponse(resource_id=key_id, properties=wire(outputs.props(), SECRETS))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         """Refresh, and ``pulumi import`` (no state yet: the key's settings are
         read from Venice; its value cannot be had again)."""
         lifecycle = self._lifecycle(request.type)
-        state = {**plain(request.inputs), **plain(request.properties)}
+        state = KeyState.from_props({**plain(request.inputs), **plain(request.properties)})
         read = await self._run(lifecycle.read, request.resource_id, state)
         if read.key_id is None:
             return ReadResponse(resource_id=None, properties={}, inputs={})
         return ReadResponse(
             resource_id=read.key_id,
-            properties=wire(read.outputs, SECRETS),
+            properties=wire(read.outputs.props(), SECRETS),
             inputs=wire(read.inputs, SECRETS),
         )
 
@@ -221,14 +222,15 @@ class VeniceProvider(Provider):
         outputs = await self._run(
             lifecycle.update,
             request.resource_id,
-            plain(request.olds),
+            KeyState.from_props(plain(request.olds)),
             plain(request.news),
         )
-        return UpdateResponse(properties=wire(outputs, SECRETS))
+        return UpdateResponse(properties=wire(outputs.props(), SECRETS))
 
     async def delete(self, request: DeleteRequest) -> None:
         lifecycle = self._lifecycle(request.type)
-        await self._run(lifecycle.delete, request.resource_id, plain(request.properties))
+        state = KeyState.from_props(plain(request.properties))
+        await self._run(lifecycle.delete, request.resource_id, state)
 
     # -- functions ---------------------------------------------------------------
 
