@@ -31,6 +31,7 @@ from typing import Any, Final
 from ..settings.sinks import DeliverySettings
 from .fingerprint import DEFAULT_SALT, fingerprint, matches
 from .sinks import DeliveryError, sink_for, still_holds
+from .state import KeyState
 
 # The outputs of a delivered key, beside its settings (its value is not one).
 DELIVERY_OUTPUTS: Final = ("delivered_to", "fingerprint")
@@ -54,30 +55,30 @@ def deliver(settings: DeliverySettings, value: str, salt: str | None) -> dict[st
     }
 
 
-def recorded(props: Mapping[str, Any]) -> dict[str, Any]:
+def recorded(state: KeyState) -> dict[str, Any]:
     """The delivery outputs a key's state holds, carried as they are."""
-    return {name: props[name] for name in DELIVERY_OUTPUTS if name in props}
+    given = state.model_fields_set
+    return {name: getattr(state, name) for name in DELIVERY_OUTPUTS if name in given}
 
 
-def refreshed(props: Mapping[str, Any]) -> dict[str, Any]:
+def refreshed(state: KeyState) -> dict[str, Any]:
     """The delivery outputs as the sink shows them now: ``delivered_to`` is
     None once the sink no longer holds this key (then diff replaces it)."""
-    settings = delivery_of(props)
+    settings = delivery_of(state.props())
     if settings is None:
-        return recorded(props)
-    recorded_print = props.get("fingerprint")
+        return recorded(state)
     sink = sink_for(settings)
-    holds = still_holds(sink, recorded_print if isinstance(recorded_print, str) else None)
-    return {"delivered_to": sink.description if holds else None, "fingerprint": recorded_print}
+    holds = still_holds(sink, state.fingerprint)
+    return {"delivered_to": sink.description if holds else None, "fingerprint": state.fingerprint}
 
 
-def held_value(props: Mapping[str, Any]) -> str | None:
+def held_value(state: KeyState) -> str | None:
     """The key's value as its sink still holds it (matched by the recorded
     fingerprint), or None: how a delivered key, whose value is no output, can
     still be asked whether it works."""
-    settings = delivery_of(props)
-    recorded_print = props.get("fingerprint")
-    if settings is None or not isinstance(recorded_print, str):
+    settings = delivery_of(state.props())
+    recorded_print = state.fingerprint
+    if settings is None or recorded_print is None:
         return None
     sink = sink_for(settings)
     if not sink.can_tell():
@@ -89,22 +90,22 @@ def held_value(props: Mapping[str, Any]) -> str | None:
     return held if held is not None and matches(recorded_print, held) else None
 
 
-def lost_by_sink(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+def lost_by_sink(state: KeyState, news: Mapping[str, Any]) -> bool:
     """Whether the key must be delivered anew: refresh found that its sink no
     longer holds it (and the program still asks for the same delivery)."""
     return (
         news.get("deliver_to") is not None
-        and isinstance(olds.get("fingerprint"), str)
-        and not olds.get("delivered_to")
+        and state.fingerprint is not None
+        and not state.delivered_to
     )
 
 
-def remove_if_held(props: Mapping[str, Any]) -> None:
+def remove_if_held(state: KeyState) -> None:
     """With ``remove_on_destroy``, remove the sink's entry if it still holds
     this key: never a replacement's value that went to the same place."""
-    settings = delivery_of(props)
-    recorded_print = props.get("fingerprint")
-    if settings is None or not settings.remove_on_destroy or not isinstance(recorded_print, str):
+    settings = delivery_of(state.props())
+    recorded_print = state.fingerprint
+    if settings is None or not settings.remove_on_destroy or recorded_print is None:
         return
     sink = sink_for(settings)
     held = sink.held()

@@ -20,7 +20,8 @@ from ..venice.errors import InputError
 from ..venice.models import CreatedApiKey
 from .context import ProviderContext
 from .creation import create_exactly_once
-from .records import create_request, text_value
+from .records import create_request
+from .state import KeyState
 
 CREDENTIAL: Final = CREDENTIAL_FIELDS[0]  # admin_api_key
 CREDENTIAL_REFUSED: Final = (
@@ -33,9 +34,9 @@ Failures = list[tuple[str, str]]
 Minted = tuple[CreatedApiKey, VeniceClient | None, dict[str, Any]]
 
 
-def credential_name(props: Mapping[str, Any]) -> str:
+def credential_name(state: KeyState) -> str:
     """The setting that gave the key's managing admin key, as a user names it."""
-    if text_value(props, CREDENTIAL):
+    if state.admin_api_key:
         return CREDENTIAL
     return "venice:apiKey (or VENICE_API_KEY)"
 
@@ -59,26 +60,25 @@ class KeyKind(Protocol):
         """Settings from inputs that check passed (InputError if they do not pass now)."""
         ...
 
-    def mint(
-        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
-    ) -> Minted:
-        """Make the key, exactly once (nothing is left when this raises)."""
+    def mint(self, settings: BaseKeySettings, state: KeyState, expires_at: str | None) -> Minted:
+        """Make the key, exactly once (nothing is left when this raises);
+        ``state`` is the key as its inputs describe it."""
         ...
 
-    def manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
+    def manager(self, operation: str, state: KeyState) -> VeniceClient:
         """The client that reads, updates and revokes the key."""
         ...
 
-    def manages_itself(self, props: Mapping[str, Any]) -> bool:
+    def manages_itself(self, state: KeyState) -> bool:
         """Whether the key is read, changed and revoked with its own value."""
         ...
 
-    def out_of_reach(self, props: Mapping[str, Any]) -> str:
+    def out_of_reach(self, state: KeyState) -> str:
         """What it means, and what to do, when the key's manager answers "not
         found" for a key that still works (a credential of another account)."""
         ...
 
-    def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def carried(self, state: KeyState) -> dict[str, Any]:
         """Outputs of this kind's own, carried from the inputs or the state."""
         ...
 
@@ -103,31 +103,29 @@ class AdminKeys:
             raise invalid(failures)
         return KeySettings.model_validate(inputs)
 
-    def mint(
-        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
-    ) -> Minted:
-        client = self.manager("create API key", props)
+    def mint(self, settings: BaseKeySettings, state: KeyState, expires_at: str | None) -> Minted:
+        client = self.manager("create API key", state)
         created = create_exactly_once(
             lambda marker: client.create_key(create_request(settings, marker, expires_at)),
             client,
         )
         return created, client, {}
 
-    def manager(self, _operation: str, props: Mapping[str, Any]) -> VeniceClient:
-        credential = text_value(props, CREDENTIAL)
+    def manager(self, _operation: str, state: KeyState) -> VeniceClient:
+        credential = state.admin_api_key
         if credential:
             return self.context.client_for(credential, CREDENTIAL_REFUSED)
         return self.context.client()
 
-    def manages_itself(self, _props: Mapping[str, Any]) -> bool:
+    def manages_itself(self, _state: KeyState) -> bool:
         return False
 
-    def out_of_reach(self, props: Mapping[str, Any]) -> str:
-        who = credential_name(props)
+    def out_of_reach(self, state: KeyState) -> str:
+        who = credential_name(state)
         return (
             f"{who} is an admin key of another Venice account than this key's, and cannot "
             f"see it. Set {who} to an ADMIN key of the account the key belongs to."
         )
 
-    def carried(self, _props: Mapping[str, Any]) -> dict[str, Any]:
+    def carried(self, _state: KeyState) -> dict[str, Any]:
         return {}

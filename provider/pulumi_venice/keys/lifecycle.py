@@ -51,7 +51,6 @@ from .records import (
     kept_expiry,
     outputs_from,
     record_from_created,
-    text_value,
     update_request,
 )
 from .retirement import (
@@ -110,7 +109,7 @@ class KeyLifecycle:
             replaces.append(due)
         if due is not None and due not in changed:
             changed.append(due)
-        if delivery.lost_by_sink(olds, news) and "deliver_to" not in replaces:
+        if delivery.lost_by_sink(state, news) and "deliver_to" not in replaces:
             replaces.append("deliver_to")  # its sink lost it: a new key, delivered
             changed.append("deliver_to")
         if replaces:
@@ -119,7 +118,7 @@ class KeyLifecycle:
                 resource_identity(identity, news),
                 Replacement(
                     key_id,
-                    dict(olds),
+                    state,
                     times.parse_duration(grace) if isinstance(grace, str) else None,
                 ),
             )
@@ -144,8 +143,9 @@ class KeyLifecycle:
         self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
-        created, manager, extra = self.kind.mint(settings, props, expires_at)
-        made = Made(created, settings, expires_at, replacement, {**props, **extra})
+        created, manager, extra = self.kind.mint(settings, KeyState.from_props(props), expires_at)
+        known = KeyState.from_props({**props, **extra})
+        made = Made(created, settings, expires_at, replacement, known)
         try:
             return created.id, self._finish(made, manager, stack)
         except KeptKeyError as kept:
@@ -161,7 +161,7 @@ class KeyLifecycle:
         """What follows the making of a key: its settings, its sink, the
         retirement of the key it replaces; its state."""
         created, settings = made.created, made.settings
-        out_of_reach = self.kind.out_of_reach(made.props)
+        out_of_reach = self.kind.out_of_reach(made.state)
         record = (
             finish_create(manager, self.context, created, settings, made.expires_at, out_of_reach)
             if manager is not None
@@ -173,7 +173,6 @@ class KeyLifecycle:
         retired = made.replacement is not None and retire_replaced(
             made.replacement,
             created,
-            made.props,
             self.kind.manager,
             lambda: take_back(manager, self.context, created),
             lambda old_id, old: self._confirm_gone(
@@ -204,47 +203,44 @@ class KeyLifecycle:
             expires_as=made.expires_at,
         )
         return recorded.with_fields(
-            **self._carried(made.props),
+            **self._carried(made.state),
             **retiring_outputs(inherited(made.replacement, retired)),
             **delivered,
         )
 
     @explained
     def read(self, key_id: str, state: KeyState) -> Read:
-        props = state.props()
         try:
-            record = self._read_key(key_id, props)
+            record = self._read_key(key_id, state)
         except (KeyNotFoundError, AuthenticationError) as error:
-            if isinstance(error, AuthenticationError) and not self.kind.manages_itself(props):
+            if isinstance(error, AuthenticationError) and not self.kind.manages_itself(state):
                 raise
             # Gone (deleted or expired outside Pulumi; a key that manages itself
             # learns it as its own value being refused): refresh drops it, once
             # its own value confirms it (the manager may be of another account).
-            self._confirm_gone(key_id, own_value(props), props, f"refresh API key {key_id}")
+            self._confirm_gone(key_id, own_value(state), state, f"refresh API key {key_id}")
             return Read(None, KeyState(), {})
-        keepers = props.get("keepers") or {}
-        extra = self._carried(props)
+        keepers = state.keepers or {}
+        carried = self._carried(state)
         recorded = outputs_from(
-            record,
-            api_key=text_value(props, "api_key"),
-            keepers=keepers,
-            expires_as=props.get("expires_at"),
+            record, api_key=state.api_key, keepers=keepers, expires_as=state.expires_at
         )
         outputs = recorded.with_fields(
-            **extra,
-            **retiring_outputs(self._still_retiring(props)),
-            **delivery.refreshed(props),
+            **carried,
+            **retiring_outputs(self._still_retiring(state)),
+            **delivery.refreshed(state),
         )
-        return Read(key_id, outputs, {**inputs_from(record, keepers, props), **extra})
+        inputs = inputs_from(record, keepers, state.props())
+        return Read(key_id, outputs, {**inputs, **carried})
 
-    def _still_retiring(self, props: Mapping[str, Any]) -> list[Retiring]:
+    def _still_retiring(self, state: KeyState) -> list[Retiring]:
         """The keys of this key's grace list that are not gone: those Venice
         still has (one list call serves them all), and any it does not find
         whose own value still works (an admin key of another account)."""
-        held = retiring_keys(props)
+        held = retiring_keys(state)
         if not held:
             return []
-        manager = self.kind.manager("refresh API keys in their grace", props)
+        manager = self.kind.manager("refresh API keys in their grace", state)
         kept: list[Retiring] = []
         for old_id, value in held:
             try:
@@ -255,25 +251,23 @@ class KeyLifecycle:
             kept.append((old_id, value))
         return kept
 
-    def _confirm_gone(
-        self, key_id: str, secret: str | None, props: Mapping[str, Any], doing: str
-    ) -> None:
+    def _confirm_gone(self, key_id: str, secret: str | None, state: KeyState, doing: str) -> None:
         """Raise unless a key that its manager did not find is really gone:
-        asked with its value ``secret`` (``props`` names its manager)."""
+        asked with its value ``secret`` (``state`` names its manager)."""
         confirm_gone(
             self.context,
             key_id,
             secret,
             doing=doing,
-            out_of_reach=self.kind.out_of_reach(props),
+            out_of_reach=self.kind.out_of_reach(state),
         )
 
-    def _read_key(self, key_id: str, props: Mapping[str, Any]) -> ApiKeyRecord:
+    def _read_key(self, key_id: str, state: KeyState) -> ApiKeyRecord:
         """The key as Venice has it; an error names the key being refreshed (a
         failed list call serves many reads)."""
         try:
             return self.context.read_record(
-                self.kind.manager(f"refresh API key {key_id}", props), key_id
+                self.kind.manager(f"refresh API key {key_id}", state), key_id
             )
         except (KeyNotFoundError, AuthenticationError):
             raise
@@ -288,33 +282,28 @@ class KeyLifecycle:
 
     @explained
     def update(self, key_id: str, state: KeyState, news: Mapping[str, Any]) -> KeyState:
-        olds = state.props()
         settings = self.kind.settings_from(news)
         # The credential the key is managed with now (it may have changed too).
-        client = self.kind.manager(
-            f"update API key {key_id}", {**olds, CREDENTIAL: news.get(CREDENTIAL)}
-        )
+        managed_now = state.with_fields(admin_api_key=news.get(CREDENTIAL))
+        client = self.kind.manager(f"update API key {key_id}", managed_now)
         self.context.changing_keys()
-        expires_at = kept_expiry(settings, olds)
+        expires_at = kept_expiry(settings, state.props())
         # The PATCH answers with the key as stored: no read-back needed.
         try:
             record = client.update_key(update_request(key_id, settings, expires_at))
         except KeyNotFoundError as error:
-            self._confirm_gone(key_id, own_value(olds), olds, f"update API key {key_id}")
+            self._confirm_gone(key_id, own_value(state), state, f"update API key {key_id}")
             raise error.with_suffix(
                 "It was deleted (or expired) outside Pulumi: run `pulumi refresh` (or "
                 "`pulumi up --refresh`) to drop it from the state, and `pulumi up` makes a new one."
             ) from None
         recorded = outputs_from(
-            record,
-            api_key=text_value(olds, "api_key"),
-            keepers=settings.keepers,
-            expires_as=expires_at,
+            record, api_key=state.api_key, keepers=settings.keepers, expires_as=expires_at
         )
         return recorded.with_fields(
-            **self._carried(news),
-            **retiring_outputs(retiring_keys(olds)),
-            **delivery.recorded(olds),
+            **self._carried(KeyState.from_props(news)),
+            **retiring_outputs(retiring_keys(state)),
+            **delivery.recorded(state),
         )
 
     @explained
@@ -327,58 +316,58 @@ class KeyLifecycle:
         "Not found" is taken as gone only when the key's own value confirms
         it: a manager of another account gets the same answer for a live key.
         """
-        props = state.props()
-        client = self.kind.manager(f"delete API key {key_id}", props)
+        client = self.kind.manager(f"delete API key {key_id}", state)
         self.context.changing_keys()
         # A key that manages itself and whose own value is refused is gone.
         refused: tuple[type[VeniceApiError], ...] = (
-            (AuthenticationError,) if self.kind.manages_itself(props) else ()
+            (AuthenticationError,) if self.kind.manages_itself(state) else ()
         )
-        if self._is_retiring(client, key_id, props, (KeyNotFoundError, *refused)):
+        if self._is_retiring(client, key_id, state, (KeyNotFoundError, *refused)):
             return
         try:
             client.delete_key(key_id)
         except KeyNotFoundError:
-            self._confirm_gone(key_id, own_value(props), props, f"delete API key {key_id}")
+            self._confirm_gone(key_id, own_value(state), state, f"delete API key {key_id}")
         except refused:
             pass
-        for old_id, value in retiring_keys(props):
+        for old_id, value in retiring_keys(state):
             try:
                 client.delete_key(old_id)
             except KeyNotFoundError:
-                self._confirm_gone(old_id, value, props, f"delete API key {old_id}")
+                self._confirm_gone(old_id, value, state, f"delete API key {old_id}")
             except refused:
                 pass
-        delivery.remove_if_held(props)
+        delivery.remove_if_held(state)
 
-    def _carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _carried(self, state: KeyState) -> dict[str, Any]:
         """Outputs carried from the inputs or the state: the rotation policy, the
-        key this one replaced, the managing key, and the kind's own."""
+        sink, the managing key, and the kind's own."""
+        given = state.model_fields_set
         names = (*POLICY_FIELDS, "deliver_to")
-        carried = {name: props[name] for name in names if name in props}
-        if props.get(CREDENTIAL) is not None:  # for read and delete, which see only the state
-            carried[CREDENTIAL] = props[CREDENTIAL]
-        return {**carried, **self.kind.carried(props)}
+        carried = {name: getattr(state, name) for name in names if name in given}
+        if state.admin_api_key is not None:  # for read and delete, which see only the state
+            carried[CREDENTIAL] = state.admin_api_key
+        return {**carried, **self.kind.carried(state)}
 
     # -- helpers ------------------------------------------------------------
 
     def _adopt(self, settings: KeySettings, stack: str | None) -> tuple[str, KeyState]:
         """Adopt the existing key ``import_id`` instead of creating one (and
         deliver the value given as ``import_api_key``, with ``deliver_to``)."""
-        inputs = settings.to_inputs()
+        described = KeyState.from_props(settings.to_inputs())
         key_id, outputs = adopt(
-            settings, self.kind.manager(f"import API key {settings.import_id}", inputs)
+            settings, self.kind.manager(f"import API key {settings.import_id}", described)
         )
         delivered: dict[str, Any] = {}
         if settings.deliver_to is not None and settings.import_api_key is not None:
             delivered = delivery.deliver(settings.deliver_to, settings.import_api_key, stack)
-        return key_id, outputs.with_fields(**self._carried(inputs), **delivered)
+        return key_id, outputs.with_fields(**self._carried(described), **delivered)
 
     def _is_retiring(
         self,
         client: VeniceClient,
         key_id: str,
-        props: Mapping[str, Any],
+        state: KeyState,
         gone: tuple[type[VeniceApiError], ...],
     ) -> bool:
         """Whether the key was retired by its replacement: known here, or (for
@@ -386,7 +375,7 @@ class KeyLifecycle:
         by Venice. A key with no such policy is revoked with no extra call."""
         if self._replacements.retired_here(key_id):
             return True
-        if text_value(props, "retire_grace") is None:
+        if not state.retire_grace:
             return False
         try:
             return is_retiring(client.get_key(key_id))

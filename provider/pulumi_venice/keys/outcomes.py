@@ -48,7 +48,7 @@ class Made:
     settings: BaseKeySettings
     expires_at: str | None
     replacement: Replacement | None
-    props: dict[str, Any]  # the inputs, with the kind's own outputs
+    state: KeyState  # the key as its inputs (and what minting added) describe it
 
 
 @dataclass(frozen=True)

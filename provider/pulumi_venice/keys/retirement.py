@@ -49,6 +49,7 @@ from ..venice.models import (
     utf16_length,
 )
 from .revocation import TakeBack
+from .state import KeyState
 
 # The end of a retiring key's description at Venice: how a later process (a
 # retried delete) knows that the key is retiring, and how a person looking at
@@ -57,7 +58,7 @@ RETIRING_MARK: Final = " (retiring)"
 
 # The client that manages a key, given what the call is for and the key's
 # inputs or state (a kind of key's ``manager``).
-Manager = Callable[[str, Mapping[str, Any]], VeniceClient]
+Manager = Callable[[str, KeyState], VeniceClient]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Replacement:
     """A replacement that diff announced: the old key and what retiring it takes."""
 
     old_id: str
-    old_state: dict[str, Any]
+    old_state: KeyState
     grace: timedelta | None
 
 
@@ -110,23 +111,20 @@ class PendingReplacements:
 Retiring = tuple[str, str | None]
 
 
-def retiring_keys(props: Mapping[str, Any]) -> list[Retiring]:
+def retiring_keys(state: KeyState) -> list[Retiring]:
     """The keys still in their grace that a key's state holds, newest first
     (a state written by 0.2.0 or earlier names one, as ``retiring_key_id``)."""
-    ids = props.get("retiring_key_ids")
-    if not isinstance(ids, list):
-        legacy = props.get("retiring_key_id")
-        ids = [legacy] if isinstance(legacy, str) and legacy else []
-    values = props.get("retiring_key_values")
-    values = values if isinstance(values, list) else []
-    known = [v if isinstance(v, str) and v else None for v in values]
+    ids = state.retiring_key_ids
+    if ids is None:
+        ids = [state.retiring_key_id] if state.retiring_key_id else []
+    known: list[str | None] = [v or None for v in state.retiring_key_values or []]
     known += [None] * (len(ids) - len(known))
-    return [(i, v) for i, v in zip(ids, known, strict=False) if isinstance(i, str) and i]
+    return [(i, v) for i, v in zip(ids, known, strict=False) if i]
 
 
-def retiring_ids(props: Mapping[str, Any]) -> list[str]:
+def retiring_ids(state: KeyState) -> list[str]:
     """The ids of :func:`retiring_keys`."""
-    return [key_id for key_id, _ in retiring_keys(props)]
+    return [key_id for key_id, _ in retiring_keys(state)]
 
 
 def retiring_outputs(keys: list[Retiring]) -> dict[str, list[str]]:
@@ -145,8 +143,7 @@ def inherited(replacement: Replacement | None, retired: bool) -> list[Retiring]:
     held = retiring_keys(replacement.old_state)
     if not retired:
         return held
-    value = replacement.old_state.get("api_key")
-    return [(replacement.old_id, value if isinstance(value, str) and value else None), *held]
+    return [(replacement.old_id, replacement.old_state.api_key or None), *held]
 
 
 def retiring_description(description: str | None) -> str:
@@ -165,10 +162,10 @@ def retirement_request(
     if replacement.grace is None:
         return None
     state = replacement.old_state
-    description = retiring_description(state.get("description"))
+    description = retiring_description(state.description)
     retire_at = (now or times.now()) + replacement.grace
-    current = state.get("expires_at")
-    if isinstance(current, str) and current and parse_expiry(current) <= retire_at:
+    current = state.expires_at
+    if current and parse_expiry(current) <= retire_at:
         # It expires within the grace anyway: only the mark changes.
         return UpdateApiKeyRequest(id=replacement.old_id, description=description)
     return UpdateApiKeyRequest(
@@ -184,10 +181,9 @@ def is_retiring(record: ApiKeyRecord) -> bool:
 def retire_replaced(
     replacement: Replacement,
     created: CreatedApiKey,
-    props: Mapping[str, Any],
     manager: Manager,
     take_back_new: Callable[[], TakeBack],
-    confirm_gone: Callable[[str, Mapping[str, Any]], None],
+    confirm_gone: Callable[[str, KeyState], None],
     *,
     undo: bool = True,
 ) -> bool:

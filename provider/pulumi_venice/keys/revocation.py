@@ -15,9 +15,7 @@ Nothing here knows of Pulumi. No message contains a secret.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from ..venice.client import VeniceClient
 from ..venice.errors import (
@@ -30,12 +28,12 @@ from ..venice.errors import (
 from ..venice.models import CreatedApiKey
 from . import delivery
 from .context import ProviderContext
-from .records import text_value
+from .state import KeyState
 
 
-def own_value(props: Mapping[str, Any]) -> str | None:
+def own_value(state: KeyState) -> str | None:
     """The key's value: from its state, else from its sink (``deliver_to``)."""
-    return text_value(props, "api_key") or delivery.held_value(props)
+    return state.api_key or delivery.held_value(state)
 
 
 def confirm_gone(

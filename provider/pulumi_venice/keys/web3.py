@@ -44,7 +44,8 @@ from .context import ProviderContext
 from .creation import create_exactly_once
 from .kinds import CREDENTIAL, CREDENTIAL_REFUSED, Failures, Minted, credential_name, invalid
 from .lifecycle import KeyLifecycle
-from .records import create_request, text_value
+from .records import create_request
+from .state import KeyState
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -86,9 +87,7 @@ class WalletKeys:
             and not self.context.settings().api_key
         )
 
-    def mint(
-        self, settings: BaseKeySettings, props: Mapping[str, Any], expires_at: str | None
-    ) -> Minted:
+    def mint(self, settings: BaseKeySettings, state: KeyState, expires_at: str | None) -> Minted:
         account = settings.wallet if isinstance(settings, Web3KeySettings) else None
         if account is None:  # settings_from always gives one; kept for direct callers
             raise InputError("A Web3 key needs a valid wallet_private_key.")
@@ -119,11 +118,9 @@ class WalletKeys:
             raise invalid(failures)
         return settings
 
-    def manager(self, operation: str, props: Mapping[str, Any]) -> VeniceClient:
+    def manager(self, operation: str, state: KeyState) -> VeniceClient:
         manager = self._optional_manager(
-            str(props.get("api_key_type")),
-            text_value(props, "api_key"),
-            text_value(props, CREDENTIAL),
+            str(state.api_key_type), state.api_key, state.admin_api_key
         )
         if manager is None:
             raise ConfigurationError(
@@ -135,16 +132,16 @@ class WalletKeys:
             )
         return manager
 
-    def manages_itself(self, props: Mapping[str, Any]) -> bool:
-        admin = text_value(props, CREDENTIAL) or self.context.settings().api_key
-        return admin is None and props.get("api_key_type") == "ADMIN"
+    def manages_itself(self, state: KeyState) -> bool:
+        admin = state.admin_api_key or self.context.settings().api_key
+        return admin is None and state.api_key_type == "ADMIN"
 
-    def carried(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {"address": props.get("address")}
+    def carried(self, state: KeyState) -> dict[str, Any]:
+        return {"address": state.address}
 
-    def out_of_reach(self, props: Mapping[str, Any]) -> str:
-        who = credential_name(props)
-        address = props.get("address") or "(the wallet's address)"
+    def out_of_reach(self, state: KeyState) -> str:
+        who = credential_name(state)
+        address = state.address or "(the wallet's address)"
         return (
             f"{who} is an admin key of another Venice account: it cannot see the keys of "
             f"wallet {address}, which live in the wallet's own account. Set admin_api_key to "

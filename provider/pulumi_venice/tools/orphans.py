@@ -35,14 +35,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from pydantic import ValidationError
+
 from ..keys.creation import MARKER_PREFIX
 from ..keys.retirement import RETIRING_MARK, retiring_ids
+from ..keys.state import KeyState
 from ..settings import times
 from ..settings.config import CONFIG_BASE_URL, ENV_API_KEY, ENV_BASE_URL, resolve_settings
 from ..venice.client import VeniceClient
@@ -75,7 +78,7 @@ class Managed:
                 continue
             if resource.get("id"):
                 self.ids.add(str(resource["id"]))
-            self.ids.update(retiring_ids(resource.get("outputs") or {}))
+            self.ids.update(_retiring_ids(resource.get("outputs") or {}))
             for bag in (resource.get("inputs") or {}, resource.get("outputs") or {}):
                 if isinstance(bag.get("description"), str):
                     self.descriptions.add(bag["description"])
@@ -221,6 +224,16 @@ def _parser() -> argparse.ArgumentParser:
         help=f"how old a key must be to be an orphan (30m, 2h, 0; default {DEFAULT_MIN_AGE})",
     )
     return parser
+
+
+def _retiring_ids(outputs: Mapping[str, Any]) -> list[str]:
+    """The ids of the keys in their grace an exported key's outputs name (its
+    values are encrypted in an export: only the ids are read)."""
+    names = ("retiring_key_ids", "retiring_key_id")
+    try:
+        return retiring_ids(KeyState.from_props({n: outputs[n] for n in names if n in outputs}))
+    except ValidationError:
+        return []
 
 
 def main(argv: list[str] | None = None) -> int:
