@@ -3,8 +3,9 @@
 This is the one core both front doors sit on (the dynamic providers of
 :mod:`pulumi_venice.dynamic` and the native plugin of
 :mod:`pulumi_venice.plugin`). It knows nothing of Pulumi's transports: it
-takes and returns plain values. A front door unwraps secrets once where a
-call enters, gives a value not yet known at preview as
+takes a key's inputs as plain values and its state as a
+:class:`~pulumi_venice.keys.state.KeyState`, and returns the state so. A
+front door unwraps secrets once where a call enters, gives a value not yet known at preview as
 :data:`~pulumi_venice.settings.fields.UNKNOWN`, and marks the outputs named
 in :data:`~pulumi_venice.settings.inputs.SECRET_OUTPUTS` secret on the way out.
 
