@@ -51,7 +51,7 @@ runtime:
     virtualenv: venv
 """
 PLUGIN_MAIN: Final = """\
-from ..plugin.serve import serve
+from pulumi_venice.plugin.serve import serve
 
 serve()
 """
