@@ -2,9 +2,10 @@
 translated onto the lifecycle core (:mod:`pulumi_venice.keys.lifecycle`).
 
 Pulumi pickles a provider instance into every resource's state and names its
-class by module: ``pulumi_venice.dynamic.provider.ApiKeyProvider`` (and
-``pulumi_venice.dynamic.web3_provider.Web3ApiKeyProvider``) must keep importing and
-behaving, or every existing stack fails at refresh and destroy. This module
+class by module: this one (``pulumi_venice.dynamic.provider.ApiKeyProvider``)
+since 0.3.0, ``pulumi_venice.provider.ApiKeyProvider`` (a shim now) before;
+each must keep importing and behaving, or existing stacks fail at refresh and
+destroy. This module
 has no side effects, so the class is pickled by reference, and an instance
 pickles to nothing at all (``__getstate__``): the admin key, the base URL and
 the HTTP clients are resolved at run time, in the process that runs the
