@@ -5,11 +5,11 @@ Pulumi pickles a provider instance into every resource's state and names its
 class by module: this one (``pulumi_venice.dynamic.provider.ApiKeyProvider``)
 since 0.3.0, ``pulumi_venice.provider.ApiKeyProvider`` (a shim now) before;
 each must keep importing and behaving, or existing stacks fail at refresh and
-destroy. This module
-has no side effects, so the class is pickled by reference, and an instance
-pickles to nothing at all (``__getstate__``): the admin key, the base URL and
-the HTTP clients are resolved at run time, in the process that runs the
-provider, from ``configure`` (stack config) or the environment.
+destroy. This module has no side effects, so the class is pickled by
+reference, and an instance pickles to nothing at all (``__getstate__``): the
+admin key, the base URL and the HTTP clients are resolved at run time, in the
+process that runs the provider, from ``configure`` (stack config) or the
+environment.
 
 It only translates: secrets are unwrapped once where a call enters, the
 server's ``Unknown`` becomes the core's UNKNOWN, a failed check on a secret

@@ -37,11 +37,11 @@ from .state import KeyState
 DELIVERY_OUTPUTS: Final = ("delivered_to", "fingerprint")
 
 
-def delivery_of(props: Mapping[str, Any]) -> DeliverySettings | None:
-    """The ``deliver_to`` of a key's inputs or state (shape only: nothing on
-    the machine is looked at), or None."""
-    given = props.get("deliver_to")
-    return DeliverySettings.model_validate(given) if isinstance(given, Mapping) else None
+def delivery_of(state: KeyState) -> DeliverySettings | None:
+    """The ``deliver_to`` a key's state records (shape only: nothing on the
+    machine is looked at), or None."""
+    given = state.deliver_to
+    return DeliverySettings.model_validate(given) if given is not None else None
 
 
 def deliver(settings: DeliverySettings, value: str, salt: str | None) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def recorded(state: KeyState) -> dict[str, Any]:
 def refreshed(state: KeyState) -> dict[str, Any]:
     """The delivery outputs as the sink shows them now: ``delivered_to`` is
     None once the sink no longer holds this key (then diff replaces it)."""
-    settings = delivery_of(state.props())
+    settings = delivery_of(state)
     if settings is None:
         return recorded(state)
     sink = sink_for(settings)
@@ -76,7 +76,7 @@ def held_value(state: KeyState) -> str | None:
     """The key's value as its sink still holds it (matched by the recorded
     fingerprint), or None: how a delivered key, whose value is no output, can
     still be asked whether it works."""
-    settings = delivery_of(state.props())
+    settings = delivery_of(state)
     recorded_print = state.fingerprint
     if settings is None or recorded_print is None:
         return None
@@ -103,7 +103,7 @@ def lost_by_sink(state: KeyState, news: Mapping[str, Any]) -> bool:
 def remove_if_held(state: KeyState) -> None:
     """With ``remove_on_destroy``, remove the sink's entry if it still holds
     this key: never a replacement's value that went to the same place."""
-    settings = delivery_of(state.props())
+    settings = delivery_of(state)
     recorded_print = state.fingerprint
     if settings is None or not settings.remove_on_destroy or recorded_print is None:
         return

@@ -28,9 +28,7 @@ from typing import Any
 
 from ..settings import times
 from ..settings.checking import changed_fields
-from ..settings.config import (
-    MISSING_API_KEY_MESSAGE,
-)
+from ..settings.config import MISSING_API_KEY_MESSAGE
 from ..settings.fields import contains_unknown
 from ..settings.inputs import POLICY_FIELDS, KeySettings
 from ..venice.client import VeniceClient
@@ -144,9 +142,9 @@ class KeyLifecycle:
         self.context.changing_keys()
         replacement = self._replacements.take(resource_identity(identity, props))
         expires_at = settings.expiry_at_creation(times.now())
-        created, manager, extra = self.kind.mint(settings, KeyState.from_props(props), expires_at)
-        known = KeyState.from_props({**props, **extra})
-        made = Made(created, settings, expires_at, replacement, known)
+        described = KeyState.from_props(props)
+        created, manager, extra = self.kind.mint(settings, described, expires_at)
+        made = Made(created, settings, expires_at, replacement, described.with_fields(**extra))
         try:
             return created.id, self._finish(made, manager, stack)
         except KeptKeyError as kept:

@@ -177,7 +177,7 @@ class VeniceProvider(Provider):
         lifecycle = self._lifecycle(request.type)
         diff = lifecycle.diff(
             request.resource_id,
-            KeyState.from_props(plain(request.old_state)),
+            state_of(request.old_state),
             plain(request.new_inputs),
             identity=request.urn,
         )
@@ -207,7 +207,7 @@ class VeniceProvider(Provider):
         """Refresh, and ``pulumi import`` (no state yet: the key's settings are
         read from Venice; its value cannot be had again)."""
         lifecycle = self._lifecycle(request.type)
-        state = KeyState.from_props({**plain(request.inputs), **plain(request.properties)})
+        state = state_of({**request.inputs, **request.properties})
         read = await self._run(lifecycle.read, request.resource_id, state)
         if read.key_id is None:
             return ReadResponse(resource_id=None, properties={}, inputs={})
@@ -222,15 +222,14 @@ class VeniceProvider(Provider):
         outputs = await self._run(
             lifecycle.update,
             request.resource_id,
-            KeyState.from_props(plain(request.olds)),
+            state_of(request.olds),
             plain(request.news),
         )
         return UpdateResponse(properties=wire(outputs.props(), SECRETS))
 
     async def delete(self, request: DeleteRequest) -> None:
         lifecycle = self._lifecycle(request.type)
-        state = KeyState.from_props(plain(request.properties))
-        await self._run(lifecycle.delete, request.resource_id, state)
+        await self._run(lifecycle.delete, request.resource_id, state_of(request.properties))
 
     # -- functions ---------------------------------------------------------------
 
@@ -298,6 +297,11 @@ def _config(given: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str,
         value = given.get(name, variables.get(f"venice:config:{name}"))
         config[key] = f"{value:g}" if isinstance(value, float) else value
     return config
+
+
+def state_of(properties: Mapping[str, PropertyValue]) -> KeyState:
+    """A key's state as the core takes it, from the properties the engine kept."""
+    return KeyState.from_props(plain(properties))
 
 
 def stack_salt(urn: str | None) -> str:
