@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE: Final = Path(importlib.import_module("pulumi_venice").__file__ or "").parent
 # The layers, lowest first: a module may import its own layer and those below.
-LAYERS: Final = ("venice", "settings", "keys", "dynamic", "plugin", "tools")
+LAYERS: Final = ("venice", "settings", "keys", "dynamic", "plugin", "policy", "tools")
 # Package metadata any layer may read (they import nothing of the package).
 METADATA: Final = frozenset({"pulumi_venice._version", "pulumi_venice.project"})
 # The emulator stands apart: it speaks the wire models and reads the clock.
