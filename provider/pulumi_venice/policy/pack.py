@@ -132,10 +132,15 @@ def policies() -> list[pulumi_policy.Policy]:
     ]
 
 
+def keep_secret_names() -> None:
+    """Have pulumi-policy keep the names of the secret properties (its Analyze
+    and AnalyzeStack call this name of its policy module)."""
+    vars(_policy_module)["deserialize_properties"] = _keep_secret_names
+
+
 def serve(initial_config: Mapping[str, Any] | None = None) -> None:
     """Serve the pack to the engine (blocks; the engine stops it)."""
-    # pulumi-policy's Analyze and AnalyzeStack call this name of its policy module.
-    vars(_policy_module)["deserialize_properties"] = _keep_secret_names
+    keep_secret_names()
     pulumi_policy.PolicyPack(
         name=PACK_NAME,
         policies=policies(),
