@@ -173,7 +173,7 @@ def test_the_stack_policies_see_every_key_and_who_depends_on_it(
         "venice-stack-budget",
         "venice-stack-key-count",
     ]
-    assert 'while "app" read it' in found["venice-rotation-grace"]
+    assert 'while it is read by "app"' in found["venice-rotation-grace"]
     assert "add up to 60; the budget is 50" in found["venice-stack-budget"]
 
 

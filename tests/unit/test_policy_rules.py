@@ -232,10 +232,10 @@ def test_a_rotating_key_a_consumer_reads_without_a_grace_is_advised_against() ->
         [rotating], PolicyConfig(), {rotating.urn: ['"app"']}
     )
     assert where is rotating
-    assert 'rotates (rotate_after) with no retire_grace, while "app" read it' in message
+    assert 'rotates (rotate_after) with no retire_grace, while it is read by "app"' in message
     delivered = key("d", door="plugin", keepers={"v": "1"}, retire_grace=None)
     [(_, message)] = stack.check_rotation_grace([delivered], PolicyConfig(), {})
-    assert "its deliverTo sink read it" in message and "keepers" in message
+    assert "read by its deliverTo sink" in message and "keepers" in message
     assert stack.check_rotation_grace([key("g", rotate_after="30d")], PolicyConfig(), {}) == []
 
 

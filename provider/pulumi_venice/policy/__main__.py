@@ -1,7 +1,8 @@
 """``python -m pulumi_venice.policy``: where the guardrails pack is, and its
 policies with their defaults.
 
-  --path     the pack's folder, for ``pulumi preview --policy-pack``
+  --path [--out DIR]  write the pack's folder for this Python (in the user's
+             cache, or DIR) and print it, for ``pulumi preview --policy-pack``
   --config   a policy config file with every policy's defaults, to edit and pass
              with ``--policy-pack-config``
   (nothing)  the policies, their default levels and what each asks
@@ -13,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .catalog import ALL_POLICIES
 from .config import config_properties
@@ -36,13 +38,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="The Venice guardrails policy pack (docs/guides/guardrails.md).",
     )
     what = parser.add_mutually_exclusive_group()
-    what.add_argument("--path", action="store_true", help="print the pack's folder")
+    what.add_argument(
+        "--path", action="store_true", help="write the pack's folder for this Python; print it"
+    )
     what.add_argument(
         "--config", action="store_true", help="print a config file with every default"
     )
+    parser.add_argument("--out", type=Path, help="with --path: the folder to write the pack to")
     args = parser.parse_args(argv)
+    if args.out is not None and not args.path:
+        parser.error("--out goes with --path")
     if args.path:
-        print(pack_path())
+        print(pack_path(args.out))
     elif args.config:
         print(json.dumps(default_config(), indent=2))
     else:

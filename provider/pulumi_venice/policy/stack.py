@@ -25,7 +25,7 @@ def check_key_count(keys: Sequence[VeniceKey], config: KeyCountConfig) -> list[V
     return [
         (
             None,
-            f"this stack holds {len(counted)} Venice keys; it may hold at most "
+            f"This stack holds {len(counted)} Venice keys; it may hold at most "
             f"{config.max_keys}. Remove {len(counted) - config.max_keys}, share keys between "
             "consumers, or raise maxKeys in the policy config.",
         )
@@ -60,7 +60,7 @@ def check_budget(keys: Sequence[VeniceKey], config: BudgetConfig) -> list[Violat
                 violations.append(
                     (
                         None,
-                        f"the {currency.upper()} caps of this stack's keys with limit period "
+                        f"The {currency.upper()} caps of this stack's keys with limit period "
                         f"{window} add up to {number(total)}; the budget is {number(most)}. "
                         f"Lower the caps by {number(total - most)}, or raise "
                         f"{currency}.{window} in the policy config.",
@@ -93,7 +93,7 @@ def check_rotation_grace(
             (
                 key,
                 f"{key.label()} rotates ({how}) with no {key.spelled('retire_grace')}, while "
-                f"{', '.join(readers)} read it: each rotation revokes the old key at once, "
+                f"it is read by {', '.join(readers)}: each rotation revokes the old key at once, "
                 "and a consumer still holding it fails until it reads the new one. Set "
                 f"{key.spelled('retire_grace')} (for example 1d) to keep the old key valid "
                 "that long.",
