@@ -21,7 +21,7 @@ from typing import Final
 
 from .._version import __version__
 
-MAIN_PY: Final = '''"""The Venice guardrails policy pack (written by python -m pulumi_venice.policy)."""
+MAIN_PY: Final = '''"""The Venice guardrails policy pack, as pulumi_venice.policy wrote it."""
 
 from pulumi_venice.policy.pack import serve
 
