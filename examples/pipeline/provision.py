@@ -2,6 +2,7 @@
 
     python examples/pipeline/provision.py TENANTS_FILE --stack NAME
         [--preview] [--secrets-dir DIR] [--project NAME] [--parallel N]
+        [--guardrails [--policy-pack-config FILE]]
 
 The run converges Venice to the tenants file (see tenants.py): a new tenant
 gets a key; changed caps update its key in place (same key, same value); a
@@ -9,7 +10,11 @@ tenant removed from the file has its key revoked; a renamed tenant is a new
 tenant (a new key, the old name's key revoked). Each tenant's key value goes
 to an owner-only file ``DIR/<tenant>.key`` and nowhere else (never printed);
 the files of removed tenants are deleted. ``--preview`` prints the plan and
-changes nothing at Venice.
+changes nothing at Venice. ``--guardrails`` enforces the Venice policy pack
+(docs/guides/guardrails.md; needs pulumi-venice[policy]): a mandatory
+violation stops the run before any key changes and names the tenant and the
+policy (a preview with the pack runs first, as ``pulumi up`` does); advisory
+ones are printed as warnings.
 
 Credentials and the backend come from the environment: ``VENICE_API_KEY``,
 ``VENICE_BASE_URL``, ``PULUMI_BACKEND_URL`` (e.g. ``postgres://…`` shared by
@@ -123,7 +128,9 @@ class Progress:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event: auto.EngineEvent) -> None:
-        if event.diagnostic_event is not None:
+        if event.policy_event is not None:
+            self._policy(event.policy_event)
+        elif event.diagnostic_event is not None:
             self._diagnostic(event.diagnostic_event)
         elif event.res_op_failed_event is not None:
             self._note(event.res_op_failed_event.metadata, failed=True)
@@ -141,6 +148,23 @@ class Progress:
             if name.startswith(TENANT_PREFIX):
                 self.errors.setdefault(name.removeprefix(TENANT_PREFIX), []).append(text)
             elif text:
+                self.run_errors.append(text)
+
+    def _policy(self, event: auto.PolicyEvent) -> None:
+        """A guardrail's report: a mandatory one fails the tenant (or the run),
+        an advisory one is printed as a warning."""
+        # The engine's message is the policy's description, then its report.
+        report = (event.message.strip().splitlines() or [""])[-1]
+        text = f"policy {event.policy_name}: {_engine_text(report)}"
+        name = (event.resource_urn or "").rsplit("::", 1)[-1]
+        tenant = name.removeprefix(TENANT_PREFIX) if name.startswith(TENANT_PREFIX) else None
+        if event.enforcement_level != "mandatory":
+            print(f"  {tenant or 'stack'}: warning: {text}", flush=True)
+            return
+        with self._lock:
+            if tenant is not None:
+                self.errors.setdefault(tenant, []).append(text)
+            else:
                 self.run_errors.append(text)
 
     def failure_report(self, tenants: list[Tenant]) -> str:
@@ -267,17 +291,38 @@ def _open_stack(name: str, workspace: auto.LocalWorkspace) -> auto.Stack:
     raise AssertionError("unreachable")
 
 
-def converge(stack: auto.Stack, preview: bool, tenants: list[Tenant]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Guardrails:
+    """The policy packs to enforce, each with its config file (or none)."""
+
+    packs: list[str] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)
+
+
+def guardrails(enabled: bool, config: Path | None) -> Guardrails:
+    """The Venice guardrails pack (its folder written for this Python), or none."""
+    if not enabled:
+        return Guardrails()
+    from pulumi_venice.policy import pack_path
+
+    return Guardrails([str(pack_path())], [str(config.resolve())] if config else [])
+
+
+def converge(
+    stack: auto.Stack, preview: bool, tenants: list[Tenant], policy: Guardrails | None = None
+) -> dict[str, str]:
     """Preview or run the update; a lock left by a killed run on this host is
     cleared (cancel, then a refresh that drops its in-flight creates) first.
     A failed run raises RunFailedError with the engine's diagnostics."""
+    policy = policy or Guardrails()
+    packs, configs = policy.packs or None, policy.configs or None
     for attempt in (1, 2):
         progress = Progress(planning=preview)
         try:
             if preview:
-                stack.preview(on_event=progress)
+                stack.preview(on_event=progress, policy_packs=packs, policy_pack_configs=configs)
             else:
-                stack.up(on_event=progress)
+                stack.up(on_event=progress, policy_packs=packs, policy_pack_configs=configs)
             return progress.happened
         except auto.CommandError as error:
             stale = _stale_lock(error)
@@ -348,7 +393,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preview", action="store_true", help="print the plan, change nothing")
     parser.add_argument("--secrets-dir", type=Path, default=Path("tenant-keys"))
     parser.add_argument("--project", default=PROJECT, help=f"the project name (default {PROJECT})")
+    parser.add_argument("--guardrails", action="store_true", help="enforce the Venice policy pack")
+    parser.add_argument(
+        "--policy-pack-config", type=Path, help="with --guardrails: the pack's config file"
+    )
     args = parser.parse_args(argv)
+    if args.policy_pack_config is not None and not args.guardrails:
+        parser.error("--policy-pack-config goes with --guardrails")
     try:
         tenants = load_tenants(args.tenants_file)
     except TenantsFileError as error:
@@ -359,7 +410,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack = _open_stack(args.stack, _workspace(args.project, program(tenants)))
         before = stack.outputs()  # the keys as they are, for the preview's table
-        happened = converge(stack, args.preview, tenants)
+        policy = guardrails(args.guardrails, args.policy_pack_config)
+        if policy.packs and not args.preview:
+            # As `pulumi up` previews first: the stack-wide policies run at the end
+            # of an update, so only a preview stops their violations before any key.
+            print("provision: the guardrails' preview", flush=True)
+            converge(stack, True, tenants, policy)
+        happened = converge(stack, args.preview, tenants, policy)
         if args.preview:
             print_summary(tenants, happened, before["keys"].value if "keys" in before else {})
             return 0

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
 from pulumi_venice.emulator import EmulatorThread, FaultPlan, Limits, start_emulator
@@ -318,3 +319,40 @@ def test_a_run_killed_midway_is_recovered_by_the_next(
     verdicts = {line.split("\t")[0]: line.split("\t")[2] for line in found.stdout.splitlines()}
     assert verdicts == dict.fromkeys(leftovers, "orphan")  # exactly what the kill left
     assert_converged(emulator, pipeline, "prod", wanted)
+
+
+def test_guardrails_stop_a_tenant_that_breaks_a_policy_and_let_a_compliant_list_through(
+    make_pipeline: Factory, tmp_path: Path
+) -> None:
+    """``--guardrails`` (docs/guides/guardrails.md): the run stops before any
+    key exists, naming the tenant and the policy; advisories are warnings; a
+    config file (``--policy-pack-config``) sets a budget."""
+    pipeline, emulator, _ = make_pipeline()
+    forever = [{"name": "acme", "usd": 5, "diem": 1, "limit_period": "MONTH"}]
+    stopped = pipeline.run(forever, "prod", "--guardrails", check=False)
+    assert stopped.returncode == 1, stopped.stdout + stopped.stderr
+    assert (
+        'tenant acme (tenant-acme): policy venice-key-ends: ApiKey "tenant-acme" never ends'
+        in stopped.stderr
+    )
+    assert "Every Venice key" not in stopped.stderr  # the report, not the description
+    assert by_tenant(emulator) == {}
+
+    ending = [{**forever[0], "expires_after": "30d", "model_privacy": "PRIVATE_TEXT"}]
+    done = pipeline.run(ending, "prod", "--guardrails")
+    assert "acme: warning: policy venice-key-delivered: ApiKey" in done.stdout
+    assert_converged(emulator, pipeline, "prod", ending)
+
+    config = tmp_path / "guardrails.json"
+    config.write_text(json.dumps({"venice-stack-budget": {"usd": {"MONTH": 4}}}), encoding="utf-8")
+    more = [*ending, {**ending[0], "name": "globex"}]
+    args = ("--guardrails", "--policy-pack-config", str(config))
+    over = pipeline.run(more, "prod", *args, check=False)
+    assert over.returncode == 1, over.stdout + over.stderr
+    assert "policy venice-stack-budget: The USD caps" in over.stderr
+    assert "the preview changed nothing at Venice" in over.stderr
+    assert set(by_tenant(emulator)) == {"acme"}
+
+    # The example's own tenant list meets the pack's defaults.
+    example = yaml.safe_load((REPO / "examples" / "pipeline" / "tenants.yaml").read_text())
+    pipeline.run(example["tenants"], "example", "--guardrails", "--preview")
