@@ -127,7 +127,7 @@ def test_python_advisories_let_up_through_and_a_config_file_changes_limits_and_l
     assert len(managed(emulator)) == 3
 
     # Tighter limits: a smaller cap, fewer keys, a budget; ADMIN keys no longer allowed.
-    limits = {
+    limits: dict[str, dict[str, Any]] = {
         "venice-key-capped": {"maxUsd": {"MONTH": 3}},
         "venice-stack-key-count": {"maxKeys": 2},
         "venice-stack-budget": {"usd": {"EPOCH": 1, "MONTH": 4}},
