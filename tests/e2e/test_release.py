@@ -93,3 +93,26 @@ def test_the_installed_wheel_runs_the_demo_stack(
     project.destroy()
     assert not key_works(emulator.base_url, secret)
     project.assert_never_shown([secret])
+
+
+def test_the_policy_extra_installs_the_guardrails_pack_the_engine_runs(
+    released: dict[str, Path], project_factory: Callable[..., PulumiProject]
+) -> None:
+    """``pip install 'pulumi-venice[policy]'`` and the guardrails guide's
+    command: the pack's folder, written for the installed Python, runs."""
+    venv, python = released["venv"], str(released["venv"] / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "PYTHON"))}
+    uv = str(Path(sys.prefix) / "bin" / "uv")
+    requirement = f"pulumi-venice[policy] @ {released['wheel'].as_uri()}"
+    run_checked([uv, "pip", "install", "--quiet", "--python", python, requirement], env)
+    env["XDG_CACHE_HOME"] = str(venv.parent / "cache")
+    folder = run_checked([python, "-m", "pulumi_venice.policy", "--path"], env).strip()
+    assert folder.startswith(str(venv.parent / "cache"))
+    assert f'"virtualenv": "{venv}"' in (Path(folder) / "PulumiPolicy.yaml").read_text()
+    project = project_factory(
+        REPO / "examples" / "basic",
+        runtime_options={"toolchain": "pip", "virtualenv": str(venv)},
+    )
+    done = project.pulumi("preview", "--policy-pack", folder, check=False)
+    assert f"venice-guardrails@v{__version__}" in done.stdout, done.stdout[-3000:] + done.stderr
+    assert "venice-key-" in done.stdout  # the pack reported on the example's key

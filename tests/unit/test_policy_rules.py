@@ -246,3 +246,30 @@ def test_the_sentinels_are_pulumis() -> None:
         v for k, v in vars(proxy).items() if k.startswith("UNKNOWN_") and k.endswith("_VALUE")
     }
     assert sentinels == UNKNOWN_SENTINELS
+
+
+def test_the_guide_names_every_policy_its_default_level_and_settings_and_the_tests_commands() -> (
+    None
+):
+    from pathlib import Path
+
+    from pulumi_venice.policy.catalog import ALL_POLICIES
+    from pulumi_venice.policy.config import config_properties
+
+    repository = Path(__file__).resolve().parents[2]
+    guide = (repository / "docs" / "guides" / "guardrails.md").read_text(encoding="utf-8")
+    for policy in ALL_POLICIES:
+        assert f"| `{policy.name}` | {policy.level} |" in guide, policy.name
+        for setting, spec in config_properties(policy.config).items():
+            default = str(spec["default"]).replace("True", "true").replace("False", "false")
+            assert f"| `{setting}` | `{default}` |" in guide, (policy.name, setting)
+    # The commands the real-CLI tests run (tests/e2e/test_guardrails.py, test_pipeline.py).
+    e2e = (repository / "tests" / "e2e" / "test_guardrails.py").read_text(encoding="utf-8")
+    assert '"-m", "pulumi_venice.policy", "--path"' in e2e and "--policy-pack-config" in e2e
+    for command in (
+        "pip install 'pulumi-venice[policy]'",
+        'pulumi preview --policy-pack "$(python -m pulumi_venice.policy --path)"',
+        "--policy-pack-config guardrails.json",
+        "provision.py tenants.yaml --stack production --guardrails",
+    ):
+        assert command in guide, command
