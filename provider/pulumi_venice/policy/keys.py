@@ -3,7 +3,7 @@ provider's ``pulumi-python:dynamic/venice:ApiKey`` (snake_case properties) and
 the native plugin's ``venice:index:ApiKey`` (camelCase), and their Web3 kinds.
 
 A value the engine does not know yet (at preview, a property computed from
-another resource's output) stays :data:`UNKNOWN_VALUE`-shaped: the policies
+another resource's output) stays Pulumi's sentinel (:func:`is_unknown`): the policies
 treat it as "not a violation yet", and the engine asks them again at ``up``,
 when it is known.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..plugin.values import camel, snake
+from ..settings.fields import contains_unknown
 
 # The resource types of a Venice key, by door, and the kind each one is.
 KEY_TYPES: Final[Mapping[str, str]] = {
@@ -38,36 +39,17 @@ UNKNOWN_SENTINELS: Final = frozenset(
 )
 
 
-class Unknown:
-    """The marker :func:`value_of` returns for a value not known yet."""
-
-    def __repr__(self) -> str:
-        return "<unknown until up>"
-
-
-UNKNOWN: Final = Unknown()
-
-
 def is_unknown(value: Any) -> bool:
     """Whether a value is, or holds, one not known yet."""
-    if isinstance(value, Unknown) or (isinstance(value, str) and value in UNKNOWN_SENTINELS):
-        return True
-    if isinstance(value, Mapping):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(is_unknown(v) for v in value)
-    return False
+    return contains_unknown(value, UNKNOWN_SENTINELS)
 
 
-def _plain(value: Any) -> Any:
-    """A property as plain values, names in snake_case at every depth but in
-    the user's own maps (``keepers``), a sentinel as :data:`UNKNOWN`."""
-    if isinstance(value, str) and value in UNKNOWN_SENTINELS:
-        return UNKNOWN
+def _snake_names(value: Any) -> Any:
+    """A property with its names in snake_case at every depth."""
     if isinstance(value, Mapping):
-        return {snake(str(k)): _plain(v) for k, v in value.items()}
+        return {snake(str(k)): _snake_names(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_snake_names(v) for v in value]
     return value
 
 
@@ -85,7 +67,7 @@ class VeniceKey:
     secrets: frozenset[str] = field(default_factory=frozenset)
 
     def get(self, name: str) -> Any:
-        """A property: None when absent, :data:`UNKNOWN` when not known yet."""
+        """A property: None when absent, a sentinel (:func:`is_unknown`) when not known yet."""
         return self.props.get(name)
 
     def known(self, *names: str) -> bool:
@@ -121,8 +103,6 @@ def venice_key(
         return None
     plain = {snake(str(k)): v for k, v in props.items()}
     # The user's own map keeps its names; every other object is ours to rename.
-    converted = {k: (v if k == "keepers" else _plain(v)) for k, v in plain.items()}
-    if isinstance(converted.get("keepers"), str) and converted["keepers"] in UNKNOWN_SENTINELS:
-        converted["keepers"] = UNKNOWN
+    converted = {k: (v if k == "keepers" else _snake_names(v)) for k, v in plain.items()}
     door = "plugin" if resource_type.startswith("venice:") else "dynamic"
     return VeniceKey(name, kind, door, urn, converted, frozenset(snake(s) for s in secrets))

@@ -144,12 +144,13 @@ LIST_OUTPUTS: Final = frozenset({"retiring_key_ids", "retiring_key_values"})
 OUTPUT_ONLY_FIELDS: Final[tuple[str, ...]] = tuple(OUTPUT_DOCS)
 
 
-def contains_unknown(value: Any) -> bool:
-    """Whether a value is, or holds, a preview-time unknown (UNKNOWN)."""
-    if isinstance(value, str) and value == UNKNOWN:
+def contains_unknown(value: Any, markers: frozenset[str] = frozenset({UNKNOWN})) -> bool:
+    """Whether a value is, or holds, a preview-time unknown (UNKNOWN, or
+    another of ``markers``: a policy pack sees one sentinel per type)."""
+    if isinstance(value, str) and value in markers:
         return True
     if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
+        return any(contains_unknown(v, markers) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(contains_unknown(v) for v in value)
+        return any(contains_unknown(v, markers) for v in value)
     return False
