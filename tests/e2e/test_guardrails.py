@@ -115,9 +115,14 @@ def test_python_advisories_let_up_through_and_a_config_file_changes_limits_and_l
 ) -> None:
     project = project_factory(PROGRAM)
     project.config("guardrails:admin", "true")
-    allow_ops = {"venice-admin-keys": {"allowedResources": ["ops"]}}
+    # ADMIN key "ops" allowed; a budget the caps keep to (good 5 per MONTH; open
+    # 2 and ops 0 per EPOCH, the default period).
+    allowed = {
+        "venice-admin-keys": {"allowedResources": ["ops"]},
+        "venice-stack-budget": {"usd": {"EPOCH": 2, "MONTH": 5}},
+    }
 
-    up = with_pack(project, "up", config=config_file(project, allow_ops))
+    up = with_pack(project, "up", config=config_file(project, allowed))
     output = up.stdout + up.stderr
     assert up.returncode == 0, output[-4000:]
     found = reported(output)
