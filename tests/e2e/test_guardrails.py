@@ -201,13 +201,25 @@ def test_yaml_advisories_let_up_through_and_a_config_file_makes_them_mandatory(
 ) -> None:
     project = project_factory(NATIVE / "yaml_guardrails", runtime="yaml")
     project.install_native_plugin()
-    up = with_pack(project, "up")
+    # "later"'s keepers are not known at this preview: no report, no "can't
+    # run policy" diagnostic; up checks them again once they are known.
+    clock = config_file(
+        project, {"venice-key-ends": {"enforcementLevel": "advisory", "acceptKeepers": False}}
+    )
+    preview = with_pack(project, "preview", config=clock)
+    output = preview.stdout + preview.stderr
+    assert preview.returncode == 0, output[-4000:]
+    assert ("venice-key-ends", "later") not in reported(output)["advisory"], output[-4000:]
+    assert "can't run policy" not in output
+    up = with_pack(project, "up", "--skip-preview", config=clock)
     output = up.stdout + up.stderr
     assert up.returncode == 0, output[-4000:]
     advised = reported(output)["advisory"]
     assert {("venice-key-delivered", "open"), ("venice-model-privacy", "open")} <= advised
+    assert ("venice-key-ends", "later") in advised
+    assert 'ApiKey "later" never ends: it has no expiry and no rotation (its keepers' in output
     assert "has no deliverTo: its value is kept in the stack's state" in output
-    assert len(managed(emulator)) == 2
+    assert len(managed(emulator)) == 3
 
     stricter = {
         "venice-key-delivered": {"enforcementLevel": "mandatory"},
