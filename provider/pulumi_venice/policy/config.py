@@ -10,16 +10,15 @@ is the engine's to read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from ..venice.models import ModelPrivacy
+from ..venice.models import LimitPeriod, ModelPrivacy
 
-Period = Literal["EPOCH", "MONTH", "LIFETIME"]
 # A cap or a budget per limit period; a period left out has none.
-PerPeriod = dict[Period, float]
+PerPeriod = dict[LimitPeriod, float]
 
 
 class PolicyConfig(BaseModel):

@@ -14,15 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ..plugin.schema import API_KEY, WEB3_API_KEY
 from ..plugin.values import camel, snake
-from ..settings.fields import contains_unknown
+from ..settings.fields import UNKNOWN, contains_unknown
 
 # The resource types of a Venice key, by door, and the kind each one is.
 KEY_TYPES: Final[Mapping[str, str]] = {
     "pulumi-python:dynamic/venice:ApiKey": "ApiKey",
     "pulumi-python:dynamic/venice:Web3ApiKey": "Web3ApiKey",
-    "venice:index:ApiKey": "ApiKey",
-    "venice:index:Web3ApiKey": "Web3ApiKey",
+    API_KEY: "ApiKey",
+    WEB3_API_KEY: "Web3ApiKey",
 }
 # Pulumi's sentinels for a value not known yet, one per type (pulumi_policy's
 # proxy.py and the engine's resource/properties.go).
@@ -30,7 +31,7 @@ UNKNOWN_SENTINELS: Final = frozenset(
     {
         "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
         "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+        UNKNOWN,  # string (the core's own marker)
         "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
         "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
         "e48ece36-62e2-4504-bad9-02848725956a",  # archive
@@ -104,5 +105,5 @@ def venice_key(
     plain = {snake(str(k)): v for k, v in props.items()}
     # The user's own map keeps its names; every other object is ours to rename.
     converted = {k: (v if k == "keepers" else _snake_names(v)) for k, v in plain.items()}
-    door = "plugin" if resource_type.startswith("venice:") else "dynamic"
+    door = "plugin" if resource_type in (API_KEY, WEB3_API_KEY) else "dynamic"
     return VeniceKey(name, kind, door, urn, converted, frozenset(snake(s) for s in secrets))

@@ -1,7 +1,8 @@
 """The policy pack served to the engine: :mod:`.catalog`'s policies as
 pulumi-policy's ``ResourceValidationPolicy`` and ``StackValidationPolicy``.
-The only module that imports pulumi-policy; ``pack/__main__.py`` (the folder
-``python -m pulumi_venice.policy --path`` prints) calls :func:`serve`.
+The only module that imports pulumi-policy; the ``__main__.py`` of the
+folder ``python -m pulumi_venice.policy --path`` writes (:mod:`.location`)
+calls :func:`serve`.
 
 pulumi-policy hands a policy the properties with the engine's secret marks
 removed and with a proxy that raises on a value not known yet. We read the

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any, Final
 
 from ..settings import times
+from ..settings.key_settings import DEFAULT_LIMIT_PERIOD, DEFAULT_MODEL_PRIVACY
+from ..venice.models import MODEL_PRIVACIES
 from .config import AdminKeysConfig, CappedConfig, EndsConfig, PolicyConfig, PrivacyConfig
 from .keys import VeniceKey, is_unknown
 
-DEFAULT_PERIOD: Final = "EPOCH"  # Venice's default limit period
-DEFAULT_PRIVACY: Final = "ALL"  # the provider's default model privacy
-PRIVACY_ORDER: Final = ("ALL", "PRIVATE_TEXT", "PRIVATE_ONLY")  # least private first
+PRIVACY_ORDER: Final = MODEL_PRIVACIES  # declared least private first
 ENDINGS: Final = ("expires_at", "expires_after", "rotate_after", "keepers")
 
 
@@ -43,7 +43,7 @@ def period(key: VeniceKey) -> str | None:
     value = key.get("limit_period")
     if is_unknown(value):
         return None
-    return str(value) if value else DEFAULT_PERIOD
+    return str(value) if value else DEFAULT_LIMIT_PERIOD
 
 
 def check_capped(key: VeniceKey, config: CappedConfig) -> list[str]:
@@ -189,7 +189,7 @@ def check_privacy(key: VeniceKey, config: PrivacyConfig) -> list[str]:
     value = key.get("model_privacy")
     if is_unknown(value):
         return []
-    privacy = str(value) if value else DEFAULT_PRIVACY
+    privacy = str(value) if value else DEFAULT_MODEL_PRIVACY
     if privacy not in PRIVACY_ORDER:
         return []  # the provider's own check names it
     if PRIVACY_ORDER.index(privacy) >= PRIVACY_ORDER.index(config.minimum):

@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 ApiKeyType = Literal["INFERENCE", "ADMIN"]
 LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
+# Least private first: the policy pack's floor compares by this order.
 ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
 RateLimitType = Literal["RPD", "RPM", "TPM", "FAILED_REQUESTS", "UNSUPPORTED_FEATURE_REQUESTS"]
 
